@@ -1,0 +1,125 @@
+// audio_load.cpp: file reading and format dispatch for the CLI and the trainer.
+#include "audio_load.h"
+
+#include <cctype>
+#include <cstdio>
+#include <new>
+#include <vector>
+
+#include "genrescope/resample.h"
+
+#ifdef GENRESCOPE_HAVE_SNDFILE
+#include <sndfile.h>
+#endif
+
+namespace gs {
+
+static std::string read_file(const std::string& path, std::vector<uint8_t>& bytes) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return "cannot open file";
+    std::string err;
+    if (std::fseek(f, 0, SEEK_END) != 0) err = "cannot seek";
+    const long long size = err.empty() ? static_cast<long long>(std::ftell(f)) : -1;
+    if (err.empty() && size < 0) err = "cannot tell the file size (is it a regular file?)";
+    if (err.empty() && size > kMaxAudioFileBytes) err = "file is larger than 2 GiB";
+    if (err.empty()) {
+        try {
+            bytes.resize(static_cast<size_t>(size));
+        } catch (const std::bad_alloc&) {
+            err = "out of memory reading the file";
+        }
+    }
+    if (err.empty()) {
+        std::rewind(f);
+        if (size > 0 && std::fread(bytes.data(), 1, bytes.size(), f) != bytes.size()) err = "read error";
+    }
+    std::fclose(f);
+    return err;
+}
+
+static bool looks_like_wav_or_au(const std::vector<uint8_t>& b) {
+    if (b.size() >= 4 && (b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F')) return true;
+    if (b.size() >= 4 && (b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'X')) return true;
+    if (b.size() >= 4 && (b[0] == '.' && b[1] == 's' && b[2] == 'n' && b[3] == 'd')) return true;
+    return false;
+}
+
+static bool has_wav_or_au_extension(const std::string& path) {
+    const size_t dot = path.rfind('.');
+    if (dot == std::string::npos) return false;
+    std::string ext = path.substr(dot + 1);
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return ext == "wav" || ext == "wave" || ext == "au" || ext == "snd";
+}
+
+#ifdef GENRESCOPE_HAVE_SNDFILE
+static std::string decode_with_sndfile(const std::string& path, audio_buffer& out) {
+    SF_INFO info{};
+    SNDFILE* sf = sf_open(path.c_str(), SFM_READ, &info);
+    if (!sf) return std::string("not a readable audio file (") + sf_strerror(nullptr) + ")";
+    std::string err;
+    if (info.channels < 1 || info.samplerate < 1) err = "file declares no channels or no sample rate";
+    if (err.empty() && info.frames > (static_cast<sf_count_t>(1) << 31) / info.channels) err = "file is too long";
+    std::vector<float> chunk;
+    if (err.empty()) {
+        try {
+            const sf_count_t block = 65536;
+            chunk.resize(static_cast<size_t>(block * info.channels));
+            out.samples.clear();
+            if (info.frames > 0) out.samples.reserve(static_cast<size_t>(info.frames));
+            for (;;) {
+                const sf_count_t got = sf_readf_float(sf, chunk.data(), block);
+                if (got <= 0) break;
+                for (sf_count_t i = 0; i < got; ++i) {
+                    float acc = 0.0f;
+                    for (int c = 0; c < info.channels; ++c) acc += chunk[static_cast<size_t>(i * info.channels + c)];
+                    out.samples.push_back(info.channels == 1 ? acc : acc / static_cast<float>(info.channels));
+                }
+            }
+        } catch (const std::bad_alloc&) {
+            err = "out of memory decoding";
+        }
+    }
+    if (err.empty() && out.samples.empty()) err = "no audio frames could be decoded";
+    sf_close(sf);
+    if (!err.empty()) {
+        out = audio_buffer{};
+        return err;
+    }
+    out.sample_rate_hz = info.samplerate;
+    out.n_channels_in = info.channels;
+    out.format = "libsndfile";
+    return "";
+}
+#endif
+
+std::string load_audio_file(const std::string& path, int target_rate_hz, audio_buffer& out) {
+    out = audio_buffer{};
+    std::vector<uint8_t> bytes;
+    std::string err = read_file(path, bytes);
+    if (!err.empty()) return path + ": " + err;
+    if (bytes.empty()) return path + ": empty file";
+    if (looks_like_wav_or_au(bytes) || has_wav_or_au_extension(path)) {
+        err = decode_audio(bytes.data(), bytes.size(), out);
+        if (!err.empty()) return path + ": " + err;
+    } else {
+#ifdef GENRESCOPE_HAVE_SNDFILE
+        bytes.clear();
+        bytes.shrink_to_fit();
+        err = decode_with_sndfile(path, out);
+        if (!err.empty()) return path + ": " + err;
+#else
+        return path + ": not a WAV or AU file (this build decodes other formats only natively, via libsndfile)";
+#endif
+    }
+    if (target_rate_hz > 0 && target_rate_hz != out.sample_rate_hz) {
+        std::vector<float> resampled;
+        err = resample(out.samples.data(), out.samples.size(), out.sample_rate_hz, target_rate_hz, resampled);
+        if (!err.empty()) return path + ": " + err;
+        out.samples.swap(resampled);
+        out.sample_rate_hz = target_rate_hz;
+    }
+    return "";
+}
+
+}  // namespace gs

@@ -1,0 +1,15 @@
+// commands.h: the genrescope sub-commands; each takes argv after the command name and returns an exit code.
+#pragma once
+
+namespace gs {
+
+// Exit codes: 0 success, 1 bad input or runtime failure, 2 usage error.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int cmd_features(int argc, char** argv);  // genrescope features IN OUT.npy --kind ...
+int cmd_filters(int argc, char** argv);   // genrescope filters {mel|chroma} OUT.npy ...
+int cmd_bench(int argc, char** argv);     // genrescope bench features [--seconds S] [--repeat N] [--json]
+
+}  // namespace gs

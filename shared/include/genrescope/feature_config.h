@@ -1,0 +1,63 @@
+// feature_config.h: one struct naming every feature parameter; serialised as the `feature` part of a model card.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "genrescope/chroma.h"
+#include "genrescope/json.h"
+#include "genrescope/mel.h"
+#include "genrescope/mfcc.h"
+#include "genrescope/stft.h"
+
+namespace gs {
+
+// What a feature matrix holds. Rows ("bins") per kind: stft_*: n_fft/2+1; mel_*: n_mels; mfcc: n_mfcc;
+// chroma: n_chroma.
+enum class feature_kind { stft_mag, stft_power, mel_power, mel_db, mfcc, chroma };
+
+const char* to_string(feature_kind k);
+bool parse_feature_kind(const std::string& s, feature_kind& out);  // false when unknown
+
+// Defaults are librosa 0.10's (melspectrogram / power_to_db / mfcc / chroma_stft).
+struct feature_config {
+    feature_kind kind = feature_kind::mel_db;
+    int sample_rate_hz = 22050;    // Hz the audio is resampled to before analysis, valid 1..768000
+    stft_params stft;              // n_fft, hop_length, center, pad mode
+    int n_mels = 128;              // mel bands (mel_*, mfcc), valid 1..1024
+    double fmin_hz = 0.0;          // lowest mel edge, Hz
+    double fmax_hz = 0.0;          // highest mel edge, Hz; <= 0 = sample_rate_hz / 2
+    bool htk = false;              // HTK mel scale
+    bool mel_norm_slaney = true;   // Slaney area normalisation of the mel bands
+    db_params db;                  // power_to_db (mel_db, mfcc)
+    int n_mfcc = 20;               // valid 1..n_mels
+    int lifter = 0;                // MFCC liftering, 0 = off
+    int n_chroma = 12;             // valid 1..120
+    double tuning = 0.0;           // chroma tuning offset in bins, valid -0.5..0.5
+    // Model input normalisation, applied by apply_normalisation(): x' = (x - mean) / std, either one value
+    // for all bins (size 1) or one per bin (size n_bins()). Empty = identity.
+    std::vector<float> norm_mean;
+    std::vector<float> norm_std;
+
+    int n_bins() const;
+    mel_params mel() const;
+    mfcc_params mfcc() const;
+    chroma_params chroma() const;
+    // True when each frame depends only on its own samples (no ref=max, no top_db): required for streaming.
+    bool frame_local() const;
+};
+
+// Checks every field's range and the consistency between them. Returns "" or the first problem.
+std::string validate(const feature_config& c);
+
+// JSON (field names as in the struct; db fields "db_ref" ("max" or a number), "db_amin", "db_top_db" (null =
+// none), "pad_mode": "constant"|"reflect"). Unknown fields are ignored; missing ones keep defaults.
+json_value to_json(const feature_config& c);
+std::string from_json(const json_value& j, feature_config& out);
+
+// In place over a [n_bins][n_frames] or frame-major block: applies the config's normalisation.
+// `bin_stride` is the distance between consecutive bins, `frame_stride` between consecutive frames.
+void apply_normalisation(const feature_config& c, float* values, int n_frames, size_t bin_stride,
+                         size_t frame_stride);
+
+}  // namespace gs

@@ -1,0 +1,248 @@
+// feature_config.cpp: validation, JSON round trip and input normalisation of feature_config.
+#include "genrescope/feature_config.h"
+
+#include <cmath>
+
+namespace gs {
+
+const char* to_string(feature_kind k) {
+    switch (k) {
+        case feature_kind::stft_mag: return "stft_mag";
+        case feature_kind::stft_power: return "stft_power";
+        case feature_kind::mel_power: return "mel_power";
+        case feature_kind::mel_db: return "mel_db";
+        case feature_kind::mfcc: return "mfcc";
+        case feature_kind::chroma: return "chroma";
+    }
+    return "mel_db";
+}
+
+bool parse_feature_kind(const std::string& s, feature_kind& out) {
+    for (feature_kind k : {feature_kind::stft_mag, feature_kind::stft_power, feature_kind::mel_power,
+                           feature_kind::mel_db, feature_kind::mfcc, feature_kind::chroma}) {
+        if (s == to_string(k)) {
+            out = k;
+            return true;
+        }
+    }
+    return false;
+}
+
+int feature_config::n_bins() const {
+    switch (kind) {
+        case feature_kind::stft_mag:
+        case feature_kind::stft_power: return stft.n_fft / 2 + 1;
+        case feature_kind::mel_power:
+        case feature_kind::mel_db: return n_mels;
+        case feature_kind::mfcc: return n_mfcc;
+        case feature_kind::chroma: return n_chroma;
+    }
+    return 0;
+}
+
+mel_params feature_config::mel() const {
+    mel_params p;
+    p.sample_rate_hz = sample_rate_hz;
+    p.n_fft = stft.n_fft;
+    p.n_mels = n_mels;
+    p.fmin_hz = fmin_hz;
+    p.fmax_hz = fmax_hz;
+    p.htk = htk;
+    p.slaney_norm = mel_norm_slaney;
+    return p;
+}
+
+mfcc_params feature_config::mfcc() const {
+    mfcc_params p;
+    p.n_mfcc = n_mfcc;
+    p.n_mels = n_mels;
+    p.lifter = lifter;
+    return p;
+}
+
+chroma_params feature_config::chroma() const {
+    chroma_params p;
+    p.sample_rate_hz = sample_rate_hz;
+    p.n_fft = stft.n_fft;
+    p.n_chroma = n_chroma;
+    p.tuning = tuning;
+    return p;
+}
+
+bool feature_config::frame_local() const {
+    if (kind != feature_kind::mel_db && kind != feature_kind::mfcc) return true;
+    return !db.ref_max && db.top_db < 0.0;
+}
+
+std::string validate(const feature_config& c) {
+    std::string err = validate(c.stft);
+    if (!err.empty()) return err;
+    if (c.sample_rate_hz < 1 || c.sample_rate_hz > 768000) return "config: sample_rate_hz must be in [1, 768000]";
+    switch (c.kind) {
+        case feature_kind::mel_power:
+        case feature_kind::mel_db:
+        case feature_kind::mfcc:
+            if (!(err = validate(c.mel())).empty()) return err;
+            if (c.kind != feature_kind::mel_power && !(err = validate(c.db)).empty()) return err;
+            if (c.kind == feature_kind::mfcc && !(err = validate(c.mfcc())).empty()) return err;
+            break;
+        case feature_kind::chroma:
+            if (!(err = validate(c.chroma())).empty()) return err;
+            break;
+        default: break;
+    }
+    const size_t nb = static_cast<size_t>(c.n_bins());
+    if (c.norm_mean.size() != c.norm_std.size()) return "config: norm_mean and norm_std differ in length";
+    if (!c.norm_mean.empty() && c.norm_mean.size() != 1 && c.norm_mean.size() != nb) {
+        return "config: norm_mean must have 1 or n_bins (" + std::to_string(nb) + ") values";
+    }
+    for (size_t i = 0; i < c.norm_std.size(); ++i) {
+        if (!(c.norm_std[i] > 0.0f) || !std::isfinite(c.norm_mean[i])) return "config: norm_std must be > 0";
+    }
+    return "";
+}
+
+static json_value float_array(const std::vector<float>& v) {
+    json_value a = json_value::array();
+    for (float x : v) a.push_back(static_cast<double>(x));
+    return a;
+}
+
+json_value to_json(const feature_config& c) {
+    json_value j = json_value::object();
+    j.set("kind", to_string(c.kind));
+    j.set("sample_rate_hz", c.sample_rate_hz);
+    j.set("n_fft", c.stft.n_fft);
+    j.set("hop_length", c.stft.hop_length);
+    j.set("center", c.stft.center);
+    j.set("pad_mode", c.stft.pad == pad_mode::constant ? "constant" : "reflect");
+    j.set("window", "hann");
+    j.set("n_mels", c.n_mels);
+    j.set("fmin_hz", c.fmin_hz);
+    j.set("fmax_hz", c.fmax_hz > 0 ? c.fmax_hz : c.sample_rate_hz / 2.0);
+    j.set("htk", c.htk);
+    j.set("mel_norm", c.mel_norm_slaney ? "slaney" : "none");
+    j.set("db_ref", c.db.ref_max ? json_value("max") : json_value(c.db.ref));
+    j.set("db_amin", c.db.amin);
+    j.set("db_top_db", c.db.top_db >= 0 ? json_value(c.db.top_db) : json_value());
+    j.set("n_mfcc", c.n_mfcc);
+    j.set("lifter", c.lifter);
+    j.set("n_chroma", c.n_chroma);
+    j.set("tuning", c.tuning);
+    j.set("norm_mean", float_array(c.norm_mean));
+    j.set("norm_std", float_array(c.norm_std));
+    return j;
+}
+
+// Reads an integer field if present; false (with err set) when present but not an integer.
+static bool read_int(const json_value& j, const char* key, int& out, std::string& err) {
+    const json_value* v = j.find(key);
+    if (!v || v->is_null()) return true;
+    const double d = v->as_number(std::nan(""));
+    if (!v->is_number() || d != std::floor(d) || std::fabs(d) > 2e9) {
+        err = std::string("config: '") + key + "' must be an integer";
+        return false;
+    }
+    out = static_cast<int>(d);
+    return true;
+}
+
+static bool read_num(const json_value& j, const char* key, double& out, std::string& err) {
+    const json_value* v = j.find(key);
+    if (!v || v->is_null()) return true;
+    if (!v->is_number()) {
+        err = std::string("config: '") + key + "' must be a number";
+        return false;
+    }
+    out = v->as_number();
+    return true;
+}
+
+static bool read_bool(const json_value& j, const char* key, bool& out, std::string& err) {
+    const json_value* v = j.find(key);
+    if (!v || v->is_null()) return true;
+    if (!v->is_bool()) {
+        err = std::string("config: '") + key + "' must be true or false";
+        return false;
+    }
+    out = v->as_bool();
+    return true;
+}
+
+static bool read_floats(const json_value& j, const char* key, std::vector<float>& out, std::string& err) {
+    const json_value* v = j.find(key);
+    if (!v || v->is_null()) return true;
+    if (!v->is_array()) {
+        err = std::string("config: '") + key + "' must be an array of numbers";
+        return false;
+    }
+    out.clear();
+    for (const json_value& x : v->as_array()) {
+        if (!x.is_number()) {
+            err = std::string("config: '") + key + "' must be an array of numbers";
+            return false;
+        }
+        out.push_back(static_cast<float>(x.as_number()));
+    }
+    return true;
+}
+
+std::string from_json(const json_value& j, feature_config& out) {
+    if (!j.is_object()) return "config: expected a JSON object";
+    feature_config c;  // defaults for anything missing
+    std::string err;
+    if (const json_value* k = j.find("kind")) {
+        if (!parse_feature_kind(k->as_string(), c.kind)) return "config: unknown feature kind '" + k->as_string() + "'";
+    }
+    if (const json_value* w = j.find("window")) {
+        if (w->as_string() != "hann") return "config: only the 'hann' window is supported";
+    }
+    if (const json_value* pm = j.find("pad_mode")) {
+        if (pm->as_string() == "constant") c.stft.pad = pad_mode::constant;
+        else if (pm->as_string() == "reflect") c.stft.pad = pad_mode::reflect;
+        else return "config: pad_mode must be 'constant' or 'reflect'";
+    }
+    if (const json_value* mn = j.find("mel_norm")) {
+        if (mn->as_string() == "slaney") c.mel_norm_slaney = true;
+        else if (mn->as_string() == "none" || mn->is_null()) c.mel_norm_slaney = false;
+        else return "config: mel_norm must be 'slaney' or 'none'";
+    }
+    if (const json_value* r = j.find("db_ref")) {
+        if (r->is_string() && r->as_string() == "max") c.db.ref_max = true;
+        else if (r->is_number()) c.db.ref = r->as_number();
+        else return "config: db_ref must be a number or \"max\"";
+    }
+    if (const json_value* t = j.find("db_top_db")) {
+        if (t->is_null()) c.db.top_db = -1.0;
+        else if (t->is_number()) c.db.top_db = t->as_number();
+        else return "config: db_top_db must be a number or null";
+    }
+    if (!read_int(j, "sample_rate_hz", c.sample_rate_hz, err) || !read_int(j, "n_fft", c.stft.n_fft, err) ||
+        !read_int(j, "hop_length", c.stft.hop_length, err) || !read_bool(j, "center", c.stft.center, err) ||
+        !read_int(j, "n_mels", c.n_mels, err) || !read_num(j, "fmin_hz", c.fmin_hz, err) ||
+        !read_num(j, "fmax_hz", c.fmax_hz, err) || !read_bool(j, "htk", c.htk, err) ||
+        !read_num(j, "db_amin", c.db.amin, err) || !read_int(j, "n_mfcc", c.n_mfcc, err) ||
+        !read_int(j, "lifter", c.lifter, err) || !read_int(j, "n_chroma", c.n_chroma, err) ||
+        !read_num(j, "tuning", c.tuning, err) || !read_floats(j, "norm_mean", c.norm_mean, err) ||
+        !read_floats(j, "norm_std", c.norm_std, err)) {
+        return err;
+    }
+    if (!(err = validate(c)).empty()) return err;
+    out = c;
+    return "";
+}
+
+void apply_normalisation(const feature_config& c, float* values, int n_frames, size_t bin_stride,
+                         size_t frame_stride) {
+    if (c.norm_mean.empty()) return;
+    const int nb = c.n_bins();
+    const bool per_bin = c.norm_mean.size() > 1;
+    for (int b = 0; b < nb; ++b) {
+        const float mean = per_bin ? c.norm_mean[b] : c.norm_mean[0];
+        const float inv_std = 1.0f / (per_bin ? c.norm_std[b] : c.norm_std[0]);
+        float* row = values + static_cast<size_t>(b) * bin_stride;
+        for (int f = 0; f < n_frames; ++f) row[static_cast<size_t>(f) * frame_stride] = (row[static_cast<size_t>(f) * frame_stride] - mean) * inv_std;
+    }
+}
+
+}  // namespace gs

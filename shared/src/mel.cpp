@@ -1,0 +1,184 @@
+// mel.cpp: mel filterbank construction and sparse application, and power_to_db (librosa 0.10).
+#include "genrescope/mel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <new>
+
+namespace gs {
+
+namespace {
+// ref: librosa.hz_to_mel (Slaney 'Auditory Toolbox' scale) constants
+constexpr double kSlaneyFSp = 200.0 / 3.0;       // Hz per mel below 1 kHz
+constexpr double kSlaneyMinLogHz = 1000.0;       // start of the log region, Hz
+constexpr double kSlaneyMinLogMel = kSlaneyMinLogHz / kSlaneyFSp;  // = 15
+}  // namespace
+
+double hz_to_mel(double hz, bool htk) {
+    if (htk) return 2595.0 * std::log10(1.0 + hz / 700.0);  // ref: librosa.hz_to_mel(htk=True)
+    const double logstep = std::log(6.4) / 27.0;             // ref: librosa.hz_to_mel, step of the log region
+    if (hz >= kSlaneyMinLogHz) return kSlaneyMinLogMel + std::log(hz / kSlaneyMinLogHz) / logstep;
+    return hz / kSlaneyFSp;
+}
+
+double mel_to_hz(double mel, bool htk) {
+    if (htk) return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);  // ref: librosa.mel_to_hz(htk=True)
+    const double logstep = std::log(6.4) / 27.0;
+    if (mel >= kSlaneyMinLogMel) return kSlaneyMinLogHz * std::exp(logstep * (mel - kSlaneyMinLogMel));
+    return kSlaneyFSp * mel;
+}
+
+std::string validate(const mel_params& p) {
+    if (p.sample_rate_hz < 1 || p.sample_rate_hz > 768000) return "mel: sample_rate_hz must be in [1, 768000]";
+    if (p.n_fft < 2 || p.n_fft > 65536) return "mel: n_fft must be in [2, 65536]";
+    if (p.n_mels < 1 || p.n_mels > 1024) return "mel: n_mels must be in [1, 1024]";
+    const double fmax = p.fmax_hz > 0 ? p.fmax_hz : p.sample_rate_hz / 2.0;
+    if (!(p.fmin_hz >= 0.0) || !(p.fmin_hz < fmax)) return "mel: need 0 <= fmin_hz < fmax_hz";
+    return "";
+}
+
+std::string mel_filterbank::init(const mel_params& p) {
+    std::string err = validate(p);
+    if (!err.empty()) return err;
+    params_ = p;
+    const int n_bins_total = p.n_fft / 2 + 1;
+    const int n_mels_total = p.n_mels;
+    const double fmax = p.fmax_hz > 0 ? p.fmax_hz : p.sample_rate_hz / 2.0;
+    try {
+        // ref: numpy.fft.rfftfreq(n_fft, 1/sr): k * (1 / (n_fft * (1/sr)))
+        std::vector<double> fft_hz(static_cast<size_t>(n_bins_total));
+        const double d = 1.0 / p.sample_rate_hz;
+        const double val = 1.0 / (p.n_fft * d);
+        for (int k = 0; k < n_bins_total; ++k) fft_hz[k] = k * val;
+        // ref: librosa.mel_frequencies: mel_to_hz(linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+        const int n_pts = n_mels_total + 2;
+        std::vector<double> mel_hz(static_cast<size_t>(n_pts));
+        const double mel_lo = hz_to_mel(p.fmin_hz, p.htk);
+        const double mel_hi = hz_to_mel(fmax, p.htk);
+        const double step = (mel_hi - mel_lo) / (n_pts - 1);  // ref: numpy.linspace: i * step + start, last = stop
+        for (int i = 0; i < n_pts; ++i) {
+            const double m = (i == n_pts - 1) ? mel_hi : i * step + mel_lo;
+            mel_hz[i] = mel_to_hz(m, p.htk);
+        }
+        weights_.clear();
+        band_first_.assign(static_cast<size_t>(n_mels_total), 0);
+        band_offset_.assign(static_cast<size_t>(n_mels_total) + 1, 0);
+        std::vector<float> row(static_cast<size_t>(n_bins_total));
+        for (int m = 0; m < n_mels_total; ++m) {
+            // ref: librosa.filters.mel: weights = max(0, min(-ramp_lo / fdiff_lo, ramp_hi / fdiff_hi)), in
+            // float64, stored as float32; slaney norm multiplies by 2 / (f[m+2] - f[m]) (float64, re-stored f32)
+            const double fdiff_lo = mel_hz[m + 1] - mel_hz[m];
+            const double fdiff_hi = mel_hz[m + 2] - mel_hz[m + 1];
+            const double enorm = 2.0 / (mel_hz[m + 2] - mel_hz[m]);
+            int first = -1;
+            int last = -1;
+            for (int k = 0; k < n_bins_total; ++k) {
+                const double lower = -(mel_hz[m] - fft_hz[k]) / fdiff_lo;
+                const double upper = (mel_hz[m + 2] - fft_hz[k]) / fdiff_hi;
+                float w = static_cast<float>(std::max(0.0, std::min(lower, upper)));
+                if (p.slaney_norm) w = static_cast<float>(static_cast<double>(w) * enorm);
+                row[k] = w;
+                if (w != 0.0f) {
+                    if (first < 0) first = k;
+                    last = k;
+                }
+            }
+            band_offset_[m] = static_cast<int>(weights_.size());
+            if (first >= 0) {
+                band_first_[m] = first;
+                weights_.insert(weights_.end(), row.begin() + first, row.begin() + last + 1);
+            }
+        }
+        band_offset_[n_mels_total] = static_cast<int>(weights_.size());
+    } catch (const std::bad_alloc&) {
+        return "mel: out of memory building the filterbank";
+    }
+    return "";
+}
+
+void mel_filterbank::apply(const float* spectrum, float* mel_out) const {
+    const int n = params_.n_mels;
+    for (int m = 0; m < n; ++m) {
+        const float* w = weights_.data() + band_offset_[m];
+        const float* s = spectrum + band_first_[m];
+        const int len = band_offset_[m + 1] - band_offset_[m];
+        float acc = 0.0f;
+        for (int i = 0; i < len; ++i) acc += w[i] * s[i];
+        mel_out[m] = acc;
+    }
+}
+
+std::vector<float> mel_filterbank::dense() const {
+    std::vector<float> out(static_cast<size_t>(n_mels()) * n_bins(), 0.0f);
+    for (int m = 0; m < n_mels(); ++m) {
+        const int len = band_offset_[m + 1] - band_offset_[m];
+        for (int i = 0; i < len; ++i) {
+            out[static_cast<size_t>(m) * n_bins() + band_first_[m] + i] = weights_[band_offset_[m] + i];
+        }
+    }
+    return out;
+}
+
+std::string validate(const db_params& p) {
+    if (!(p.amin > 0.0)) return "db: amin must be > 0";
+    if (!p.ref_max && !(p.ref > 0.0)) return "db: ref must be > 0";
+    if (std::isnan(p.top_db)) return "db: top_db must be a number (< 0 for none)";
+    return "";
+}
+
+float power_db(float x) {
+    if (std::isnan(x) || x == INFINITY) return x;
+    if (!(x > 0.0f)) return -INFINITY;
+    uint32_t bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    int e = 0;
+    if (bits < 0x00800000u) {  // subnormal: scale into the normal range first
+        x *= 16777216.0f;
+        std::memcpy(&bits, &x, sizeof bits);
+        e = -24;
+    }
+    e += static_cast<int>((bits >> 23) & 0xffu) - 127;
+    bits = (bits & 0x007fffffu) | 0x3f800000u;  // mantissa m in [1, 2)
+    float mf;
+    std::memcpy(&mf, &bits, sizeof mf);
+    double m = mf;
+    if (m > 1.4142135623730951) {  // m in [sqrt(1/2), sqrt(2)) keeps the series short
+        m *= 0.5;
+        e += 1;
+    }
+    // ln(m) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m - 1) / (m + 1), |s| <= 0.1716
+    const double s = (m - 1.0) / (m + 1.0);
+    const double s2 = s * s;
+    const double series =
+        s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13))))));
+    const double ln_m = 2.0 * s + 2.0 * s * series;
+    const double kLog10Of2 = 0.30102999566398119521;  // log10(2)
+    const double kLog10OfE = 0.43429448190325182765;  // log10(e)
+    return static_cast<float>(10.0 * (e * kLog10Of2 + ln_m * kLog10OfE));
+}
+
+void power_to_db_fixed(float* values, size_t n, float amin, float ref_db) {
+    // ref: librosa.power_to_db 0.10: 10 * log10(maximum(amin, S)) - 10 * log10(maximum(amin, ref)), float32
+    for (size_t i = 0; i < n; ++i) values[i] = power_db(std::max(amin, values[i])) - ref_db;
+}
+
+void power_to_db(float* values, size_t n, const db_params& p) {
+    const float amin = static_cast<float>(p.amin);
+    float ref = static_cast<float>(p.ref);
+    if (p.ref_max) {
+        ref = 0.0f;
+        for (size_t i = 0; i < n; ++i) ref = std::max(ref, std::fabs(values[i]));
+    }
+    const float ref_db = power_db(std::max(amin, ref));
+    power_to_db_fixed(values, n, amin, ref_db);
+    if (p.top_db >= 0.0 && n > 0) {
+        // ref: librosa.power_to_db: log_spec = maximum(log_spec, log_spec.max() - top_db)
+        const float top = *std::max_element(values, values + n);
+        const float floor_db = top - static_cast<float>(p.top_db);
+        for (size_t i = 0; i < n; ++i) values[i] = std::max(values[i], floor_db);
+    }
+}
+
+}  // namespace gs

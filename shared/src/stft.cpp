@@ -1,0 +1,148 @@
+// stft.cpp: periodic-Hann STFT frames with librosa 0.10's centring and padding, on KissFFT.
+#include "genrescope/stft.h"
+
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <utility>
+
+#include "kiss_fft.h"
+#include "kiss_fftr.h"
+
+namespace gs {
+
+std::string validate(const stft_params& p) {
+    if (p.n_fft < 2 || p.n_fft > 65536) return "stft: n_fft must be in [2, 65536], got " + std::to_string(p.n_fft);
+    if (p.hop_length < 1 || p.hop_length > (1 << 24)) {
+        return "stft: hop_length must be in [1, 16777216], got " + std::to_string(p.hop_length);
+    }
+    return "";
+}
+
+size_t stft_n_frames(const stft_params& p, size_t n_samples) {
+    const size_t n_fft = static_cast<size_t>(p.n_fft);
+    const size_t hop = static_cast<size_t>(p.hop_length);
+    // ref: librosa.stft 0.10: centring pads n_fft // 2 on both sides
+    const size_t padded = p.center ? n_samples + 2 * (n_fft / 2) : n_samples;
+    if (padded < n_fft) return 0;
+    return 1 + (padded - n_fft) / hop;
+}
+
+// Index into y of padded position j (j may be negative or past the end), for 'reflect' padding.
+// ref: numpy.pad(mode='reflect') — mirror about the edge samples without repeating them, periodic with 2(n-1).
+static size_t reflect_index(long long j, size_t n) {
+    if (n == 1) return 0;
+    const long long period = 2 * (static_cast<long long>(n) - 1);
+    long long k = j % period;
+    if (k < 0) k += period;
+    if (k >= static_cast<long long>(n)) k = period - k;
+    return static_cast<size_t>(k);
+}
+
+void stft_gather_frame(const stft_params& p, const float* y, size_t n_samples, size_t t, float* frame_out) {
+    const size_t n_fft = static_cast<size_t>(p.n_fft);
+    const long long offset = p.center ? static_cast<long long>(n_fft / 2) : 0;
+    const long long start = static_cast<long long>(t) * p.hop_length - offset;  // first sample, unpadded coords
+    const long long n = static_cast<long long>(n_samples);
+    if (start >= 0 && start + static_cast<long long>(n_fft) <= n) {  // interior frame: plain copy
+        std::memcpy(frame_out, y + start, n_fft * sizeof(float));
+        return;
+    }
+    for (size_t i = 0; i < n_fft; ++i) {
+        const long long j = start + static_cast<long long>(i);
+        if (j >= 0 && j < n) {
+            frame_out[i] = y[j];
+        } else if (p.pad == pad_mode::reflect && n > 0) {
+            frame_out[i] = y[reflect_index(j, n_samples)];
+        } else {
+            frame_out[i] = 0.0f;
+        }
+    }
+}
+
+stft_plan::~stft_plan() { release(); }
+
+stft_plan::stft_plan(stft_plan&& other) noexcept { *this = std::move(other); }
+
+stft_plan& stft_plan::operator=(stft_plan&& other) noexcept {
+    if (this != &other) {
+        release();
+        params_ = other.params_;
+        window_ = std::move(other.window_);
+        windowed_ = std::move(other.windowed_);
+        spectrum_ = std::move(other.spectrum_);
+        complex_in_ = std::move(other.complex_in_);
+        real_plan_ = other.real_plan_;
+        complex_plan_ = other.complex_plan_;
+        other.real_plan_ = nullptr;
+        other.complex_plan_ = nullptr;
+    }
+    return *this;
+}
+
+void stft_plan::release() {
+    if (real_plan_) kiss_fftr_free(real_plan_);
+    if (complex_plan_) kiss_fft_free(complex_plan_);
+    real_plan_ = nullptr;
+    complex_plan_ = nullptr;
+}
+
+std::string stft_plan::init(const stft_params& p) {
+    std::string err = validate(p);
+    if (!err.empty()) return err;
+    release();
+    params_ = p;
+    const int n = p.n_fft;
+    try {
+        window_.assign(static_cast<size_t>(n), 0.0f);
+        windowed_.assign(static_cast<size_t>(n), 0.0f);
+        // ref: scipy.signal.get_window('hann', n, fftbins=True): w[i] = 0.5 - 0.5 cos(2 pi i / n), in float64
+        const double pi = 3.14159265358979323846;
+        for (int i = 0; i < n; ++i) window_[i] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * pi * i / n));
+        if (n % 2 == 0) {
+            spectrum_.assign(2 * static_cast<size_t>(n / 2 + 1), 0.0f);
+            real_plan_ = kiss_fftr_alloc(n, 0, nullptr, nullptr);
+            if (!real_plan_) return "stft: could not allocate the FFT plan";
+        } else {
+            spectrum_.assign(2 * static_cast<size_t>(n), 0.0f);
+            complex_in_.assign(2 * static_cast<size_t>(n), 0.0f);
+            complex_plan_ = kiss_fft_alloc(n, 0, nullptr, nullptr);
+            if (!complex_plan_) return "stft: could not allocate the FFT plan";
+        }
+    } catch (const std::bad_alloc&) {
+        return "stft: out of memory planning n_fft=" + std::to_string(n);
+    }
+    return "";
+}
+
+void stft_plan::transform(const float* frame) {
+    const int n = params_.n_fft;
+    if (real_plan_) {
+        for (int i = 0; i < n; ++i) windowed_[i] = window_[i] * frame[i];
+        kiss_fftr(real_plan_, windowed_.data(), reinterpret_cast<kiss_fft_cpx*>(spectrum_.data()));
+    } else {
+        for (int i = 0; i < n; ++i) {
+            complex_in_[2 * i] = window_[i] * frame[i];
+            complex_in_[2 * i + 1] = 0.0f;
+        }
+        kiss_fft(complex_plan_, reinterpret_cast<const kiss_fft_cpx*>(complex_in_.data()),
+                 reinterpret_cast<kiss_fft_cpx*>(spectrum_.data()));
+    }
+}
+
+void stft_plan::power_frame(const float* frame, float* power_out) {
+    transform(frame);
+    const int n_bins_out = n_bins();
+    const float* s = spectrum_.data();
+    for (int k = 0; k < n_bins_out; ++k) power_out[k] = s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1];
+}
+
+void stft_plan::magnitude_frame(const float* frame, float* magnitude_out) {
+    transform(frame);
+    const int n_bins_out = n_bins();
+    const float* s = spectrum_.data();
+    // sqrt is correctly rounded in every libm (hypot is not), so native and wasm agree bit for bit.
+    for (int k = 0; k < n_bins_out; ++k) magnitude_out[k] = std::sqrt(s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]);
+}
+
+}  // namespace gs
