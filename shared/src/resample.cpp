@@ -68,7 +68,7 @@ struct kaiser_sinc {
         const double x = 2.0 * fc * t;
         const double sinc = (x == 0.0) ? 1.0 : std::sin(k_pi * x) / (k_pi * x);
         // ref: Kaiser window w(t) = I0(beta * sqrt(1 - (t/W)^2)) / I0(beta)
-        //      (Kaiser & Schafer 1980; Oppenheim & Schafer, Discrete-Time Signal Processing 3rd ed., eq. 7.59)
+        //      (Kaiser & Schafer 1980; Oppenheim & Schafer, Discrete-Time Signal Processing 3rd ed., Sec. 7.5.3)
         const double r = t / half_width;
         const double w = bessel_i0(beta * std::sqrt(std::max(0.0, 1.0 - r * r))) * inv_i0_beta;
         return 2.0 * fc * sinc * w;

@@ -18,9 +18,13 @@ namespace {
 
 using bytes = std::vector<uint8_t>;
 
+// Root of the shared test data: $GS_SHARED_DIR, else the build's default, else /work/shared.
 std::string shared_root() {
+#ifndef GS_SHARED_DIR_DEFAULT
+#define GS_SHARED_DIR_DEFAULT "/work/shared"
+#endif
     const char* d = std::getenv("GS_SHARED_DIR");
-    return d ? d : "/work/shared";
+    return d ? d : GS_SHARED_DIR_DEFAULT;
 }
 
 // Reads a whole file; fails the test if it cannot be opened.

@@ -38,14 +38,16 @@ class resampler {
 public:
     // Default table budget: ratios whose exact polyphase table (L * taps floats) exceeds this use an
     // oversampled table with linear interpolation between phases instead.
-    static constexpr std::size_t default_max_exact_table_floats = std::size_t(1) << 21;  // 8 MiB of floats
+    static constexpr std::size_t default_max_exact_table_floats = std::size_t(1) << 21;  // 2 Mi floats = 8 MiB
     // Upper bound on taps per output sample (limits memory for extreme down-sampling ratios, ~39000:1).
     static constexpr int max_taps = 1 << 22;
 
     // Prepares the filter for in_rate_hz -> out_rate_hz.
     // in_rate_hz, out_rate_hz: sampling rates in Hz, each in 1..768000.
-    // max_exact_table_floats: table budget in floats (>= 0) above which the interpolated table is used;
-    //   tests pass 0 to force the interpolated path.
+    // max_exact_table_floats: budget in floats (any value). The exact L-row polyphase table is used when
+    //   L * taps <= this, or when the interpolated table (P + 1 rows, P ~ 2048 * lower Nyquist in cycles per
+    //   input sample, <= 1024) would not be smaller; otherwise the interpolated table. Pass a huge value to
+    //   force the exact table (tests do, to compare the two).
     // Returns "" on success, otherwise an error message (the object is then uninitialised:
     // process/flush append nothing). Never throws (allocation failure is reported as an error).
     std::string init(int in_rate_hz, int out_rate_hz,
@@ -82,7 +84,7 @@ public:
     // True after a successful init().
     bool initialised() const { return ok_; }
 
-    // The design chosen by init() (zeros when uninitialised).
+    // The design chosen by init() (default-constructed values when uninitialised).
     const resampler_design& design() const { return design_; }
 
     // ceil(n_in * out_rate_hz / in_rate_hz), computed exactly in integers (no n_in * rate overflow).
