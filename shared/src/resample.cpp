@@ -84,13 +84,10 @@ struct kaiser_sinc {
 // round differently, which is irrelevant to the streaming == batch guarantee.)
 // x, h: caller-owned arrays of n floats. Returns sum_i x[i] * h[i].
 #if defined(__GNUC__) || defined(__clang__)
-#if defined(__AVX__)
-typedef float gs_vf __attribute__((vector_size(32)));
-#define GS_VW 8
-#else
-typedef float gs_vf __attribute__((vector_size(16)));  // SSE2 / NEON width
+// Always 4 lanes (SSE2 / NEON / wasm width), even where AVX exists: the summation order, and so the bits of
+// every output, must not depend on -march, so that the native and the wasm builds resample identically.
+typedef float gs_vf __attribute__((vector_size(16)));
 #define GS_VW 4
-#endif
 
 // acc += x[off .. off+V) * h[off .. off+V), lane-wise (unaligned loads).
 #define GS_MAC(acc, off)                           \
@@ -114,11 +111,7 @@ GS_NOINLINE float dot8(const float* x, const float* h, std::size_t n) {
     if (i + GS_VW < n) GS_MAC(a1, i + GS_VW);
     if (i + 2 * GS_VW < n) GS_MAC(a2, i + 2 * GS_VW);
     const gs_vf s = (a0 + a1) + (a2 + a3);
-#if GS_VW == 8
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-#else
     return (s[0] + s[1]) + (s[2] + s[3]);
-#endif
 }
 #undef GS_MAC
 #undef GS_VW

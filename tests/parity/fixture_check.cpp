@@ -22,6 +22,7 @@
 #include "genrescope/json.h"
 #include "genrescope/mel.h"
 #include "genrescope/npy.h"
+#include "genrescope/resample.h"
 
 namespace {
 
@@ -293,13 +294,22 @@ void run_case(const options& o, const gs::json_value& c, const std::string& fixt
     report(name, err);
 }
 
-void run_clip(const options& o, const std::string& path, const std::string& kind) {
-    const std::string name = "clip " + path.substr(path.rfind('/') + 1) + " " + kind;
+// sr > 0: resample to sr first (in-process with gs::resample, in the CLI with --sr).
+void run_clip(const options& o, const std::string& path, const std::string& kind, int sr) {
+    const std::string name = "clip " + path.substr(path.rfind('/') + 1) + " " + kind + (sr > 0 ? " --sr " + std::to_string(sr) : "");
     std::vector<uint8_t> bytes;
     gs::audio_buffer audio;
     std::string err;
     if (!read_bytes(path, bytes) || !(err = gs::decode_audio(bytes.data(), bytes.size(), audio)).empty()) {
         return report(name, "cannot decode: " + err);
+    }
+    if (sr > 0 && sr != audio.sample_rate_hz) {
+        std::vector<float> resampled;
+        if (!(err = gs::resample(audio.samples.data(), audio.samples.size(), audio.sample_rate_hz, sr, resampled)).empty()) {
+            return report(name, err);
+        }
+        audio.samples.swap(resampled);
+        audio.sample_rate_hz = sr;
     }
     gs::feature_config cfg;
     gs::parse_feature_kind(kind, cfg.kind);
@@ -312,7 +322,8 @@ void run_clip(const options& o, const std::string& path, const std::string& kind
         return report(name, err);
     }
     const std::string tmp_out = o.tmp + "/clip_" + kind + ".npy";
-    if (!run_cli(o.cli + " features " + path + " " + tmp_out + " --kind " + kind, tmp_out, got, shape, err)) {
+    const std::string sr_arg = sr > 0 ? " --sr " + std::to_string(sr) : "";
+    if (!run_cli(o.cli + " features " + path + " " + tmp_out + " --kind " + kind + sr_arg, tmp_out, got, shape, err)) {
         return report(name, err);
     }
     std::remove(tmp_out.c_str());
@@ -364,7 +375,8 @@ int main(int argc, char** argv) {
         std::sort(wavs.begin(), wavs.end());
         if (wavs.empty()) report("clips in " + o.clips, "no .wav files found");
         for (const std::string& w : wavs) {
-            for (const char* kind : {"mel_db", "mfcc", "chroma"}) run_clip(o, w, kind);
+            for (const char* kind : {"mel_db", "mfcc", "chroma"}) run_clip(o, w, kind, 0);
+            run_clip(o, w, "mel_db", 16000);  // through the resampler too
         }
     }
     std::printf("%d passed, %d failed\n", g_passed, g_failed);
