@@ -9,7 +9,11 @@
 #include "genrescope/resample.h"
 
 #ifdef GENRESCOPE_HAVE_SNDFILE
+#include <fcntl.h>
 #include <sndfile.h>
+#include <unistd.h>
+
+#include <mutex>
 #endif
 
 namespace gs {
@@ -53,10 +57,42 @@ static bool has_wav_or_au_extension(const std::string& path) {
 }
 
 #ifdef GENRESCOPE_HAVE_SNDFILE
+// libsndfile's mp3 decoder (mpg123) prints notes such as "Illegal Audio-MPEG-Header" straight to stderr.
+// Our errors are one line, so stderr is pointed at /dev/null while libsndfile runs. This is process-wide:
+// the mutex keeps concurrent decodes from restoring each other's descriptors.
+class stderr_silencer {
+public:
+    stderr_silencer() : lock_(mutex()) {
+        std::fflush(stderr);
+        saved_ = dup(2);
+        const int null_fd = open("/dev/null", O_WRONLY);
+        if (saved_ >= 0 && null_fd >= 0) dup2(null_fd, 2);
+        if (null_fd >= 0) close(null_fd);
+    }
+    ~stderr_silencer() {
+        std::fflush(stderr);
+        if (saved_ >= 0) {
+            dup2(saved_, 2);
+            close(saved_);
+        }
+    }
+    stderr_silencer(const stderr_silencer&) = delete;
+    stderr_silencer& operator=(const stderr_silencer&) = delete;
+
+private:
+    static std::mutex& mutex() {
+        static std::mutex m;
+        return m;
+    }
+    std::lock_guard<std::mutex> lock_;
+    int saved_ = -1;
+};
+
 static std::string decode_with_sndfile(const std::string& path, audio_buffer& out) {
+    stderr_silencer quiet;
     SF_INFO info{};
     SNDFILE* sf = sf_open(path.c_str(), SFM_READ, &info);
-    if (!sf) return std::string("not a readable audio file (") + sf_strerror(nullptr) + ")";
+    if (!sf) return "not a WAV or AU file, and libsndfile cannot decode it either (unknown format or corrupt data)";
     std::string err;
     if (info.channels < 1 || info.samplerate < 1) err = "file declares no channels or no sample rate";
     if (err.empty() && info.frames > (static_cast<sf_count_t>(1) << 31) / info.channels) err = "file is too long";

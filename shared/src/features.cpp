@@ -18,9 +18,12 @@ std::string feature_extractor::init(const feature_config& c) {
     if (c.kind == feature_kind::mfcc && !(err = mfcc_.init(c.mfcc())).empty()) return err;
     if (c.kind == feature_kind::chroma && !(err = chroma_.init(c.chroma())).empty()) return err;
     try {
+        const float4 zero = {0, 0, 0, 0};
+        block_.assign(static_cast<size_t>(c.stft.n_fft), zero);
+        spectrum4_.assign(static_cast<size_t>(stft_.n_bins()), zero);
+        mel4_.assign(static_cast<size_t>(c.n_mels), zero);
         spectrum_scratch_.assign(static_cast<size_t>(stft_.n_bins()), 0.0f);
         mel_scratch_.assign(static_cast<size_t>(c.n_mels), 0.0f);
-        frame_scratch_.assign(static_cast<size_t>(c.stft.n_fft), 0.0f);
     } catch (const std::bad_alloc&) {
         return "features: out of memory";
     }
@@ -30,37 +33,50 @@ std::string feature_extractor::init(const feature_config& c) {
     return "";
 }
 
-void feature_extractor::frame_front(const float* frame) {
-    switch (config_.kind) {
-        case feature_kind::stft_mag: stft_.magnitude_frame(frame, spectrum_scratch_.data()); break;
-        case feature_kind::stft_power:
-        case feature_kind::chroma: stft_.power_frame(frame, spectrum_scratch_.data()); break;
-        case feature_kind::mel_power:
-        case feature_kind::mel_db:
-        case feature_kind::mfcc:
-            stft_.power_frame(frame, spectrum_scratch_.data());
-            mel_.apply(spectrum_scratch_.data(), mel_scratch_.data());
-            break;
+void feature_extractor::compute_block(const float4* block, float* const* columns, int n_lanes, bool mel_power_only) {
+    const int nb = n_bins();
+    const feature_kind kind = config_.kind;
+    if (kind == feature_kind::stft_mag) {
+        stft_.magnitude_block(block, spectrum4_.data());
+    } else {
+        stft_.power_block(block, spectrum4_.data());
+    }
+    const bool mel_kind = kind == feature_kind::mel_power || kind == feature_kind::mel_db || kind == feature_kind::mfcc;
+    if (mel_kind) mel_.apply_block(spectrum4_.data(), mel4_.data());
+    const bool db_here = !mel_power_only && (kind == feature_kind::mel_db || kind == feature_kind::mfcc);
+    if (db_here) power_to_db_fixed(mel4_.data(), mel4_.size(), amin_, ref_db_);
+    for (int l = 0; l < n_lanes; ++l) {
+        float* col = columns[l];
+        switch (kind) {
+            case feature_kind::stft_mag:
+            case feature_kind::stft_power:
+                for (int k = 0; k < nb; ++k) col[k] = spectrum4_[k][l];
+                break;
+            case feature_kind::chroma:
+                for (int k = 0; k < stft_.n_bins(); ++k) spectrum_scratch_[k] = spectrum4_[k][l];
+                chroma_.apply(spectrum_scratch_.data(), col);
+                break;
+            case feature_kind::mel_power:
+            case feature_kind::mel_db:
+            case feature_kind::mfcc: {
+                const int n_mels = config_.n_mels;
+                if (kind == feature_kind::mfcc && !mel_power_only) {
+                    for (int m = 0; m < n_mels; ++m) mel_scratch_[m] = mel4_[m][l];
+                    mfcc_.apply(mel_scratch_.data(), col);
+                } else {  // mel power, or mel dB (converted above)
+                    for (int m = 0; m < n_mels; ++m) col[m] = mel4_[m][l];
+                }
+                break;
+            }
+        }
     }
 }
 
 void feature_extractor::compute_frame(const float* frame, float* column_out) {
-    frame_front(frame);
-    const int nb = n_bins();
-    switch (config_.kind) {
-        case feature_kind::stft_mag:
-        case feature_kind::stft_power: std::copy_n(spectrum_scratch_.data(), nb, column_out); break;
-        case feature_kind::chroma: chroma_.apply(spectrum_scratch_.data(), column_out); break;
-        case feature_kind::mel_power: std::copy_n(mel_scratch_.data(), nb, column_out); break;
-        case feature_kind::mel_db:
-            std::copy_n(mel_scratch_.data(), nb, column_out);
-            power_to_db_fixed(column_out, static_cast<size_t>(nb), amin_, ref_db_);
-            break;
-        case feature_kind::mfcc:
-            power_to_db_fixed(mel_scratch_.data(), mel_scratch_.size(), amin_, ref_db_);
-            mfcc_.apply(mel_scratch_.data(), column_out);
-            break;
-    }
+    const int n_fft = config_.stft.n_fft;
+    for (int i = 0; i < n_fft; ++i) block_[i] = float4{frame[i], 0.0f, 0.0f, 0.0f};
+    float* columns[1] = {column_out};
+    compute_block(block_.data(), columns, 1, false);
 }
 
 std::string feature_extractor::compute(const float* y, size_t n, std::vector<float>& out, size_t& n_frames_out) {
@@ -75,28 +91,43 @@ std::string feature_extractor::compute(const float* y, size_t n, std::vector<flo
     // The *_db and mfcc kinds need the whole array before the dB step when ref=max or top_db is set.
     const bool global_db = !config_.frame_local() &&
                            (config_.kind == feature_kind::mel_db || config_.kind == feature_kind::mfcc);
-    const int inner = global_db ? config_.n_mels : nb;
+    const size_t inner = static_cast<size_t>(global_db ? config_.n_mels : nb);
     try {
-        frame_major_.resize(n_frames * static_cast<size_t>(inner));
+        frame_major_.resize(n_frames * inner);
         out.resize(n_frames * static_cast<size_t>(nb));
     } catch (const std::bad_alloc&) {
         return "features: out of memory for " + std::to_string(n_frames) + " frames";
     }
-    for (size_t t = 0; t < n_frames; ++t) {
-        stft_gather_frame(config_.stft, y, n, t, frame_scratch_.data());
-        float* dst = frame_major_.data() + t * inner;
-        if (global_db) {
-            frame_front(frame_scratch_.data());
-            std::copy_n(mel_scratch_.data(), inner, dst);
-        } else {
-            compute_frame(frame_scratch_.data(), dst);
+    float* lanes = reinterpret_cast<float*>(block_.data());
+    for (size_t t0 = 0; t0 < n_frames; t0 += kLanes) {
+        const int n_lanes = static_cast<int>(std::min<size_t>(kLanes, n_frames - t0));
+        float* columns[kLanes] = {};
+        const stft_params& sp = config_.stft;
+        const long long first = static_cast<long long>(t0) * sp.hop_length - (sp.center ? sp.n_fft / 2 : 0);
+        const long long last_end = first + static_cast<long long>(kLanes - 1) * sp.hop_length + sp.n_fft;
+        if (n_lanes == kLanes && first >= 0 && last_end <= static_cast<long long>(n)) {
+            // Four interior frames: build the lane-interleaved block directly.
+            const float* f0 = y + first;
+            const size_t h = static_cast<size_t>(sp.hop_length);
+            for (int i = 0; i < sp.n_fft; ++i) block_[i] = float4{f0[i], f0[h + i], f0[2 * h + i], f0[3 * h + i]};
+            for (int l = 0; l < kLanes; ++l) columns[l] = frame_major_.data() + (t0 + l) * inner;
+            compute_block(block_.data(), columns, n_lanes, global_db);
+            continue;
         }
+        for (int l = 0; l < kLanes; ++l) {
+            if (l < n_lanes) {
+                stft_gather_frame(config_.stft, y, n, t0 + l, lanes + l, kLanes);
+                columns[l] = frame_major_.data() + (t0 + l) * inner;
+            } else {
+                for (int i = 0; i < config_.stft.n_fft; ++i) lanes[static_cast<size_t>(i) * kLanes + l] = 0.0f;
+            }
+        }
+        compute_block(block_.data(), columns, n_lanes, global_db);
     }
     if (global_db) {
         power_to_db(frame_major_.data(), frame_major_.size(), config_.db);
         if (config_.kind == feature_kind::mfcc) {
-            // DCT each frame in place via the small scratch (n_mfcc <= n_mels, so rows fit).
-            for (size_t t = 0; t < n_frames; ++t) {
+            for (size_t t = 0; t < n_frames; ++t) {  // DCT each frame in place through the small scratch
                 float* row = frame_major_.data() + t * inner;
                 mfcc_.apply(row, mel_scratch_.data());
                 std::copy_n(mel_scratch_.data(), nb, row);

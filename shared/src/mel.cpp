@@ -110,6 +110,18 @@ void mel_filterbank::apply(const float* spectrum, float* mel_out) const {
     }
 }
 
+void mel_filterbank::apply_block(const float4* spectrum, float4* mel_out) const {
+    const int n = params_.n_mels;
+    for (int m = 0; m < n; ++m) {
+        const float* w = weights_.data() + band_offset_[m];
+        const float4* s = spectrum + band_first_[m];
+        const int len = band_offset_[m + 1] - band_offset_[m];
+        float4 acc = {0, 0, 0, 0};
+        for (int i = 0; i < len; ++i) acc += w[i] * s[i];
+        mel_out[m] = acc;
+    }
+}
+
 std::vector<float> mel_filterbank::dense() const {
     std::vector<float> out(static_cast<size_t>(n_mels()) * n_bins(), 0.0f);
     for (int m = 0; m < n_mels(); ++m) {
@@ -157,6 +169,48 @@ float power_db(float x) {
     const double kLog10Of2 = 0.30102999566398119521;  // log10(2)
     const double kLog10OfE = 0.43429448190325182765;  // log10(e)
     return static_cast<float>(10.0 * (e * kLog10Of2 + ln_m * kLog10OfE));
+}
+
+float4 power_db(float4 x) {
+    typedef double double4 __attribute__((vector_size(32)));
+    typedef int32_t int4 __attribute__((vector_size(16)));
+    typedef long long long4 __attribute__((vector_size(32)));
+    // Fast path for positive normal finite lanes; anything else lane by lane through the scalar version.
+    const int4 ok = (x >= 1.17549435e-38f) & (x <= 3.40282347e+38f);
+    if (!(ok[0] && ok[1] && ok[2] && ok[3])) {
+        for (int l = 0; l < kLanes; ++l) x[l] = power_db(static_cast<float>(x[l]));
+        return x;
+    }
+    int4 bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    const int4 e = ((bits >> 23) & 0xff) - 127;
+    bits = (bits & 0x007fffff) | 0x3f800000;
+    float4 mf;
+    std::memcpy(&mf, &bits, sizeof mf);
+    // Same operations, in the same order, as the scalar power_db above.
+    double4 m = __builtin_convertvector(mf, double4);
+    double4 ed = __builtin_convertvector(e, double4);
+    const long4 big = m > 1.4142135623730951;
+    const double4 zero = {0, 0, 0, 0};
+    const double4 one = zero + 1.0;
+    m = big ? m * 0.5 : m;
+    ed = big ? ed + one : ed;
+    const double4 s = (m - 1.0) / (m + 1.0);
+    const double4 s2 = s * s;
+    const double4 series =
+        s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13))))));
+    const double4 ln_m = 2.0 * s + 2.0 * s * series;
+    const double kLog10Of2 = 0.30102999566398119521;
+    const double kLog10OfE = 0.43429448190325182765;
+    return __builtin_convertvector(10.0 * (ed * kLog10Of2 + ln_m * kLog10OfE), float4);
+}
+
+void power_to_db_fixed(float4* values, size_t n, float amin, float ref_db) {
+    const float4 lo = {amin, amin, amin, amin};
+    for (size_t i = 0; i < n; ++i) {
+        const float4 v = values[i];
+        values[i] = power_db(lo < v ? v : lo) - ref_db;  // std::max(amin, v), NaN -> amin like the scalar path
+    }
 }
 
 void power_to_db_fixed(float* values, size_t n, float amin, float ref_db) {

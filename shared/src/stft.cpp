@@ -39,24 +39,30 @@ static size_t reflect_index(long long j, size_t n) {
     return static_cast<size_t>(k);
 }
 
-void stft_gather_frame(const stft_params& p, const float* y, size_t n_samples, size_t t, float* frame_out) {
+void stft_gather_frame(const stft_params& p, const float* y, size_t n_samples, size_t t, float* frame_out,
+                       size_t stride) {
     const size_t n_fft = static_cast<size_t>(p.n_fft);
     const long long offset = p.center ? static_cast<long long>(n_fft / 2) : 0;
     const long long start = static_cast<long long>(t) * p.hop_length - offset;  // first sample, unpadded coords
     const long long n = static_cast<long long>(n_samples);
     if (start >= 0 && start + static_cast<long long>(n_fft) <= n) {  // interior frame: plain copy
-        std::memcpy(frame_out, y + start, n_fft * sizeof(float));
+        if (stride == 1) {
+            std::memcpy(frame_out, y + start, n_fft * sizeof(float));
+        } else {
+            const float* src = y + start;
+            for (size_t i = 0; i < n_fft; ++i) frame_out[i * stride] = src[i];
+        }
         return;
     }
     for (size_t i = 0; i < n_fft; ++i) {
         const long long j = start + static_cast<long long>(i);
+        float v = 0.0f;
         if (j >= 0 && j < n) {
-            frame_out[i] = y[j];
+            v = y[j];
         } else if (p.pad == pad_mode::reflect && n > 0) {
-            frame_out[i] = y[reflect_index(j, n_samples)];
-        } else {
-            frame_out[i] = 0.0f;
+            v = y[reflect_index(j, n_samples)];
         }
+        frame_out[i * stride] = v;
     }
 }
 
@@ -71,7 +77,8 @@ stft_plan& stft_plan::operator=(stft_plan&& other) noexcept {
         window_ = std::move(other.window_);
         windowed_ = std::move(other.windowed_);
         spectrum_ = std::move(other.spectrum_);
-        complex_in_ = std::move(other.complex_in_);
+        one_frame_ = std::move(other.one_frame_);
+        one_result_ = std::move(other.one_result_);
         real_plan_ = other.real_plan_;
         complex_plan_ = other.complex_plan_;
         other.real_plan_ = nullptr;
@@ -94,18 +101,21 @@ std::string stft_plan::init(const stft_params& p) {
     params_ = p;
     const int n = p.n_fft;
     try {
+        const float4 zero = {0, 0, 0, 0};
         window_.assign(static_cast<size_t>(n), 0.0f);
-        windowed_.assign(static_cast<size_t>(n), 0.0f);
         // ref: scipy.signal.get_window('hann', n, fftbins=True): w[i] = 0.5 - 0.5 cos(2 pi i / n), in float64
         const double pi = 3.14159265358979323846;
         for (int i = 0; i < n; ++i) window_[i] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * pi * i / n));
+        one_frame_.assign(static_cast<size_t>(n), zero);
+        one_result_.assign(static_cast<size_t>(n / 2 + 1), zero);
         if (n % 2 == 0) {
-            spectrum_.assign(2 * static_cast<size_t>(n / 2 + 1), 0.0f);
+            windowed_.assign(static_cast<size_t>(n), zero);
+            spectrum_.assign(2 * static_cast<size_t>(n / 2 + 1), zero);
             real_plan_ = kiss_fftr_alloc(n, 0, nullptr, nullptr);
             if (!real_plan_) return "stft: could not allocate the FFT plan";
         } else {
-            spectrum_.assign(2 * static_cast<size_t>(n), 0.0f);
-            complex_in_.assign(2 * static_cast<size_t>(n), 0.0f);
+            windowed_.assign(2 * static_cast<size_t>(n), zero);
+            spectrum_.assign(2 * static_cast<size_t>(n), zero);
             complex_plan_ = kiss_fft_alloc(n, 0, nullptr, nullptr);
             if (!complex_plan_) return "stft: could not allocate the FFT plan";
         }
@@ -115,34 +125,53 @@ std::string stft_plan::init(const stft_params& p) {
     return "";
 }
 
-void stft_plan::transform(const float* frame) {
+void stft_plan::transform(const float4* block) {
     const int n = params_.n_fft;
+    // kiss_fft_scalar is __m128 in SIMD mode: the same 4-float vector type as float4.
+    static_assert(sizeof(kiss_fft_scalar) == sizeof(float4), "KissFFT must be built with USE_SIMD");
     if (real_plan_) {
-        for (int i = 0; i < n; ++i) windowed_[i] = window_[i] * frame[i];
-        kiss_fftr(real_plan_, windowed_.data(), reinterpret_cast<kiss_fft_cpx*>(spectrum_.data()));
+        for (int i = 0; i < n; ++i) windowed_[i] = window_[i] * block[i];
+        kiss_fftr(real_plan_, reinterpret_cast<const kiss_fft_scalar*>(windowed_.data()),
+                  reinterpret_cast<kiss_fft_cpx*>(spectrum_.data()));
     } else {
+        const float4 zero = {0, 0, 0, 0};
         for (int i = 0; i < n; ++i) {
-            complex_in_[2 * i] = window_[i] * frame[i];
-            complex_in_[2 * i + 1] = 0.0f;
+            windowed_[2 * i] = window_[i] * block[i];
+            windowed_[2 * i + 1] = zero;
         }
-        kiss_fft(complex_plan_, reinterpret_cast<const kiss_fft_cpx*>(complex_in_.data()),
+        kiss_fft(complex_plan_, reinterpret_cast<const kiss_fft_cpx*>(windowed_.data()),
                  reinterpret_cast<kiss_fft_cpx*>(spectrum_.data()));
     }
 }
 
-void stft_plan::power_frame(const float* frame, float* power_out) {
-    transform(frame);
+void stft_plan::power_block(const float4* block, float4* power_out) {
+    transform(block);
     const int n_bins_out = n_bins();
-    const float* s = spectrum_.data();
+    const float4* s = spectrum_.data();
     for (int k = 0; k < n_bins_out; ++k) power_out[k] = s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1];
 }
 
-void stft_plan::magnitude_frame(const float* frame, float* magnitude_out) {
-    transform(frame);
+void stft_plan::magnitude_block(const float4* block, float4* magnitude_out) {
+    power_block(block, magnitude_out);
+    // sqrt is correctly rounded in every libm and in SIMD (hypot is not), so native and wasm agree bit for bit.
     const int n_bins_out = n_bins();
-    const float* s = spectrum_.data();
-    // sqrt is correctly rounded in every libm (hypot is not), so native and wasm agree bit for bit.
-    for (int k = 0; k < n_bins_out; ++k) magnitude_out[k] = std::sqrt(s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]);
+    for (int k = 0; k < n_bins_out; ++k) {
+        for (int l = 0; l < kLanes; ++l) magnitude_out[k][l] = std::sqrt(magnitude_out[k][l]);
+    }
+}
+
+void stft_plan::power_frame(const float* frame, float* power_out) {
+    const int n = params_.n_fft;
+    for (int i = 0; i < n; ++i) one_frame_[i][0] = frame[i];
+    power_block(one_frame_.data(), one_result_.data());
+    for (int k = 0; k < n_bins(); ++k) power_out[k] = one_result_[k][0];
+}
+
+void stft_plan::magnitude_frame(const float* frame, float* magnitude_out) {
+    const int n = params_.n_fft;
+    for (int i = 0; i < n; ++i) one_frame_[i][0] = frame[i];
+    magnitude_block(one_frame_.data(), one_result_.data());
+    for (int k = 0; k < n_bins(); ++k) magnitude_out[k] = one_result_[k][0];
 }
 
 }  // namespace gs

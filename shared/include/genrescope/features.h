@@ -7,6 +7,7 @@
 
 #include "genrescope/chroma.h"
 #include "genrescope/feature_config.h"
+#include "genrescope/float4.h"
 #include "genrescope/mel.h"
 #include "genrescope/mfcc.h"
 #include "genrescope/stft.h"
@@ -14,6 +15,8 @@
 namespace gs {
 
 // Set up once with init(); compute() and compute_frame() then reuse the plans and scratch buffers.
+// Frames are transformed kLanes at a time (KissFFT's SIMD mode); a single frame runs in lane 0 of a block,
+// so batch, streaming and single-frame results are identical bit for bit.
 // Not thread-safe: use one extractor per thread.
 class feature_extractor {
 public:
@@ -34,18 +37,21 @@ public:
     void compute_frame(const float* frame, float* column_out);
 
 private:
-    // Fills mel_scratch_ (mel power) or spectrum_scratch_ for one frame, according to the kind.
-    void frame_front(const float* frame);
+    // Runs a block (n_fft float4, lane l = frame l) through the pipeline and writes lane l's column to
+    // columns[l] for l < n_lanes. mel_power_only: stop at mel power (the batch path's global dB step follows).
+    void compute_block(const float4* block, float* const* columns, int n_lanes, bool mel_power_only);
 
     feature_config config_;
     stft_plan stft_;
     mel_filterbank mel_;
     mfcc_transform mfcc_;
     chroma_filterbank chroma_;
+    std::vector<float4> block_;         // n_fft: the frames of one block, lane-interleaved
+    std::vector<float4> spectrum4_;     // n_bins
+    std::vector<float4> mel4_;          // n_mels
     std::vector<float> spectrum_scratch_;
     std::vector<float> mel_scratch_;
-    std::vector<float> frame_scratch_;
-    std::vector<float> frame_major_;  // batch intermediate, [n_frames][n_inner]
+    std::vector<float> frame_major_;    // batch intermediate, [n_frames][n_inner]
     float amin_ = 1e-10f;
     float ref_db_ = 0.0f;
 };

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "genrescope/float4.h"
+
 namespace gs {
 
 // ref: librosa.hz_to_mel / mel_to_hz 0.10 (Slaney: linear below 1 kHz, log above; HTK: 2595 log10(1 + f/700))
@@ -36,6 +38,8 @@ public:
 
     // mel_out[m] = sum_k weights[m][k] * spectrum[k]; spectrum has n_bins() values, mel_out n_mels().
     void apply(const float* spectrum, float* mel_out) const;
+    // The same for a block of kLanes spectra (lane l = frame l); each lane equals apply() bit for bit.
+    void apply_block(const float4* spectrum, float4* mel_out) const;
 
     // Dense weights, row-major [n_mels][n_bins] (for tests and plots).
     std::vector<float> dense() const;
@@ -61,6 +65,8 @@ std::string validate(const db_params& p);
 // every build and platform gives the same bits. Accurate to about 1e-9 dB before the final rounding to float.
 // x <= 0 gives -inf; NaN and +inf pass through.
 float power_db(float x);
+// power_db of each lane; bit for bit what power_db gives per lane (4 lanes at once when all are normal).
+float4 power_db(float4 x);
 
 // In place over a whole array (all frames): 10 log10(max(amin, x)) - 10 log10(max(amin, ref)), then the
 // top_db clamp against the array's maximum.
@@ -69,5 +75,7 @@ void power_to_db(float* values, size_t n, const db_params& p);
 // Element-wise part only (fixed ref, no top_db clamp): the streaming-safe subset of power_to_db.
 // ref_db = 10 log10(max(amin, ref)) precomputed by the caller.
 void power_to_db_fixed(float* values, size_t n, float amin, float ref_db);
+// The same for a block of kLanes frames (n float4 values).
+void power_to_db_fixed(float4* values, size_t n, float amin, float ref_db);
 
 }  // namespace gs
