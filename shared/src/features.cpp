@@ -24,6 +24,7 @@ std::string feature_extractor::init(const feature_config& c) {
         mel4_.assign(static_cast<size_t>(c.n_mels), zero);
         spectrum_scratch_.assign(static_cast<size_t>(stft_.n_bins()), 0.0f);
         mel_scratch_.assign(static_cast<size_t>(c.n_mels), 0.0f);
+        column_scratch_.assign(static_cast<size_t>(c.n_bins()), 0.0f);
     } catch (const std::bad_alloc&) {
         return "features: out of memory";
     }
@@ -33,7 +34,8 @@ std::string feature_extractor::init(const feature_config& c) {
     return "";
 }
 
-void feature_extractor::compute_block(const float4* block, float* const* columns, int n_lanes, bool mel_power_only) {
+void feature_extractor::compute_block(const float4* block, float* const* columns, size_t stride, int n_lanes,
+                                      bool mel_power_only) {
     const int nb = n_bins();
     const feature_kind kind = config_.kind;
     if (kind == feature_kind::stft_mag) {
@@ -50,11 +52,12 @@ void feature_extractor::compute_block(const float4* block, float* const* columns
         switch (kind) {
             case feature_kind::stft_mag:
             case feature_kind::stft_power:
-                for (int k = 0; k < nb; ++k) col[k] = spectrum4_[k][l];
+                for (int k = 0; k < nb; ++k) col[k * stride] = spectrum4_[k][l];
                 break;
             case feature_kind::chroma:
                 for (int k = 0; k < stft_.n_bins(); ++k) spectrum_scratch_[k] = spectrum4_[k][l];
-                chroma_.apply(spectrum_scratch_.data(), col);
+                chroma_.apply(spectrum_scratch_.data(), column_scratch_.data());
+                for (int c = 0; c < nb; ++c) col[c * stride] = column_scratch_[c];
                 break;
             case feature_kind::mel_power:
             case feature_kind::mel_db:
@@ -62,9 +65,10 @@ void feature_extractor::compute_block(const float4* block, float* const* columns
                 const int n_mels = config_.n_mels;
                 if (kind == feature_kind::mfcc && !mel_power_only) {
                     for (int m = 0; m < n_mels; ++m) mel_scratch_[m] = mel4_[m][l];
-                    mfcc_.apply(mel_scratch_.data(), col);
+                    mfcc_.apply(mel_scratch_.data(), column_scratch_.data());
+                    for (int k = 0; k < nb; ++k) col[k * stride] = column_scratch_[k];
                 } else {  // mel power, or mel dB (converted above)
-                    for (int m = 0; m < n_mels; ++m) col[m] = mel4_[m][l];
+                    for (int m = 0; m < n_mels; ++m) col[m * stride] = mel4_[m][l];
                 }
                 break;
             }
@@ -76,7 +80,7 @@ void feature_extractor::compute_frame(const float* frame, float* column_out) {
     const int n_fft = config_.stft.n_fft;
     for (int i = 0; i < n_fft; ++i) block_[i] = float4{frame[i], 0.0f, 0.0f, 0.0f};
     float* columns[1] = {column_out};
-    compute_block(block_.data(), columns, 1, false);
+    compute_block(block_.data(), columns, 1, 1, false);
 }
 
 std::string feature_extractor::compute(const float* y, size_t n, std::vector<float>& out, size_t& n_frames_out) {
@@ -88,21 +92,28 @@ std::string feature_extractor::compute(const float* y, size_t n, std::vector<flo
     }
     if (n > 0 && y == nullptr) return "features: null input";
     const int nb = n_bins();
-    // The *_db and mfcc kinds need the whole array before the dB step when ref=max or top_db is set.
-    const bool global_db = !config_.frame_local() &&
-                           (config_.kind == feature_kind::mel_db || config_.kind == feature_kind::mfcc);
-    const size_t inner = static_cast<size_t>(global_db ? config_.n_mels : nb);
+    const bool db_kind = config_.kind == feature_kind::mel_db || config_.kind == feature_kind::mfcc;
+    // ref=max or top_db need the whole array before the dB step. mel_db then works in place in `out` (the dB
+    // step is element-wise plus a global maximum); MFCC goes through a frame-major mel buffer first.
+    const bool global_db = db_kind && !config_.frame_local();
+    const bool via_frame_major = global_db && config_.kind == feature_kind::mfcc;
+    const size_t n_mels = static_cast<size_t>(config_.n_mels);
     try {
-        frame_major_.resize(n_frames * inner);
         out.resize(n_frames * static_cast<size_t>(nb));
+        if (via_frame_major) frame_major_.resize(n_frames * n_mels);
     } catch (const std::bad_alloc&) {
         return "features: out of memory for " + std::to_string(n_frames) + " frames";
     }
+    // Column t of the result: out[t], out[t + n_frames], ... (librosa's [bins][frames]), or frame-major rows.
+    float* base = via_frame_major ? frame_major_.data() : out.data();
+    const size_t col_step = via_frame_major ? n_mels : 1;
+    const size_t stride = via_frame_major ? 1 : n_frames;
+    const stft_params& sp = config_.stft;
     float* lanes = reinterpret_cast<float*>(block_.data());
     for (size_t t0 = 0; t0 < n_frames; t0 += kLanes) {
         const int n_lanes = static_cast<int>(std::min<size_t>(kLanes, n_frames - t0));
         float* columns[kLanes] = {};
-        const stft_params& sp = config_.stft;
+        for (int l = 0; l < n_lanes; ++l) columns[l] = base + (t0 + l) * col_step;
         const long long first = static_cast<long long>(t0) * sp.hop_length - (sp.center ? sp.n_fft / 2 : 0);
         const long long last_end = first + static_cast<long long>(kLanes - 1) * sp.hop_length + sp.n_fft;
         if (n_lanes == kLanes && first >= 0 && last_end <= static_cast<long long>(n)) {
@@ -110,34 +121,25 @@ std::string feature_extractor::compute(const float* y, size_t n, std::vector<flo
             const float* f0 = y + first;
             const size_t h = static_cast<size_t>(sp.hop_length);
             for (int i = 0; i < sp.n_fft; ++i) block_[i] = float4{f0[i], f0[h + i], f0[2 * h + i], f0[3 * h + i]};
-            for (int l = 0; l < kLanes; ++l) columns[l] = frame_major_.data() + (t0 + l) * inner;
-            compute_block(block_.data(), columns, n_lanes, global_db);
-            continue;
-        }
-        for (int l = 0; l < kLanes; ++l) {
-            if (l < n_lanes) {
-                stft_gather_frame(config_.stft, y, n, t0 + l, lanes + l, kLanes);
-                columns[l] = frame_major_.data() + (t0 + l) * inner;
-            } else {
-                for (int i = 0; i < config_.stft.n_fft; ++i) lanes[static_cast<size_t>(i) * kLanes + l] = 0.0f;
+        } else {
+            for (int l = 0; l < kLanes; ++l) {
+                if (l < n_lanes) {
+                    stft_gather_frame(sp, y, n, t0 + l, lanes + l, kLanes);
+                } else {
+                    for (int i = 0; i < sp.n_fft; ++i) lanes[static_cast<size_t>(i) * kLanes + l] = 0.0f;
+                }
             }
         }
-        compute_block(block_.data(), columns, n_lanes, global_db);
+        compute_block(block_.data(), columns, stride, n_lanes, global_db);
     }
-    if (global_db) {
+    if (global_db && !via_frame_major) {
+        power_to_db(out.data(), out.size(), config_.db);
+    } else if (via_frame_major) {
         power_to_db(frame_major_.data(), frame_major_.size(), config_.db);
-        if (config_.kind == feature_kind::mfcc) {
-            for (size_t t = 0; t < n_frames; ++t) {  // DCT each frame in place through the small scratch
-                float* row = frame_major_.data() + t * inner;
-                mfcc_.apply(row, mel_scratch_.data());
-                std::copy_n(mel_scratch_.data(), nb, row);
-            }
+        for (size_t t = 0; t < n_frames; ++t) {  // DCT each frame, writing column t of the result
+            mfcc_.apply(frame_major_.data() + t * n_mels, column_scratch_.data());
+            for (int k = 0; k < nb; ++k) out[static_cast<size_t>(k) * n_frames + t] = column_scratch_[k];
         }
-    }
-    // Transpose to librosa's [bins][frames].
-    for (size_t t = 0; t < n_frames; ++t) {
-        const float* src = frame_major_.data() + t * inner;
-        for (int b = 0; b < nb; ++b) out[static_cast<size_t>(b) * n_frames + t] = src[b];
     }
     n_frames_out = n_frames;
     return "";

@@ -140,6 +140,21 @@ std::string validate(const db_params& p) {
     return "";
 }
 
+// power_db's arithmetic, written once for float and float4 so both give the same bits per lane. m is the
+// mantissa in [1, 2) and e the unbiased exponent of a positive normal float.
+// ln(m) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m - 1) / (m + 1); with m folded into
+// [sqrt(1/2), sqrt(2)), |s| <= 0.1716 and the series to s^9 is exact to float precision (next term < 3e-9).
+template <class F>
+static F db_from_mantissa(F m, F e) {
+    const F s = (m - 1.0f) / (m + 1.0f);
+    const F s2 = s * s;
+    const F series = s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9))));
+    const F ln_m = 2.0f * s + 2.0f * s * series;
+    const float kDbPerOctave = 3.01029995663981195f;  // 10 log10(2)
+    const float kDbPerNeper = 4.34294481903251828f;   // 10 log10(e)
+    return e * kDbPerOctave + ln_m * kDbPerNeper;
+}
+
 float power_db(float x) {
     if (std::isnan(x) || x == INFINITY) return x;
     if (!(x > 0.0f)) return -INFINITY;
@@ -153,28 +168,17 @@ float power_db(float x) {
     }
     e += static_cast<int>((bits >> 23) & 0xffu) - 127;
     bits = (bits & 0x007fffffu) | 0x3f800000u;  // mantissa m in [1, 2)
-    float mf;
-    std::memcpy(&mf, &bits, sizeof mf);
-    double m = mf;
-    if (m > 1.4142135623730951) {  // m in [sqrt(1/2), sqrt(2)) keeps the series short
-        m *= 0.5;
+    float m;
+    std::memcpy(&m, &bits, sizeof m);
+    if (m > 1.41421356f) {  // fold into [sqrt(1/2), sqrt(2))
+        m *= 0.5f;
         e += 1;
     }
-    // ln(m) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m - 1) / (m + 1), |s| <= 0.1716
-    const double s = (m - 1.0) / (m + 1.0);
-    const double s2 = s * s;
-    const double series =
-        s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13))))));
-    const double ln_m = 2.0 * s + 2.0 * s * series;
-    const double kLog10Of2 = 0.30102999566398119521;  // log10(2)
-    const double kLog10OfE = 0.43429448190325182765;  // log10(e)
-    return static_cast<float>(10.0 * (e * kLog10Of2 + ln_m * kLog10OfE));
+    return db_from_mantissa(m, static_cast<float>(e));
 }
 
 float4 power_db(float4 x) {
-    typedef double double4 __attribute__((vector_size(32)));
     typedef int32_t int4 __attribute__((vector_size(16)));
-    typedef long long long4 __attribute__((vector_size(32)));
     // Fast path for positive normal finite lanes; anything else lane by lane through the scalar version.
     const int4 ok = (x >= 1.17549435e-38f) & (x <= 3.40282347e+38f);
     if (!(ok[0] && ok[1] && ok[2] && ok[3])) {
@@ -183,26 +187,14 @@ float4 power_db(float4 x) {
     }
     int4 bits;
     std::memcpy(&bits, &x, sizeof bits);
-    const int4 e = ((bits >> 23) & 0xff) - 127;
+    int4 e = ((bits >> 23) & 0xff) - 127;
     bits = (bits & 0x007fffff) | 0x3f800000;
-    float4 mf;
-    std::memcpy(&mf, &bits, sizeof mf);
-    // Same operations, in the same order, as the scalar power_db above.
-    double4 m = __builtin_convertvector(mf, double4);
-    double4 ed = __builtin_convertvector(e, double4);
-    const long4 big = m > 1.4142135623730951;
-    const double4 zero = {0, 0, 0, 0};
-    const double4 one = zero + 1.0;
-    m = big ? m * 0.5 : m;
-    ed = big ? ed + one : ed;
-    const double4 s = (m - 1.0) / (m + 1.0);
-    const double4 s2 = s * s;
-    const double4 series =
-        s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13))))));
-    const double4 ln_m = 2.0 * s + 2.0 * s * series;
-    const double kLog10Of2 = 0.30102999566398119521;
-    const double kLog10OfE = 0.43429448190325182765;
-    return __builtin_convertvector(10.0 * (ed * kLog10Of2 + ln_m * kLog10OfE), float4);
+    float4 m;
+    std::memcpy(&m, &bits, sizeof m);
+    const int4 big = m > 1.41421356f;  // lanes: -1 (true) or 0
+    m = big ? m * 0.5f : m;
+    e = e - big;
+    return db_from_mantissa(m, __builtin_convertvector(e, float4));
 }
 
 void power_to_db_fixed(float4* values, size_t n, float amin, float ref_db) {

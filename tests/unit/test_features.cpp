@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <complex>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -326,5 +327,23 @@ TEST(Features, ShapesPerKind) {
         EXPECT_EQ(fx.n_bins(), k.bins);
         EXPECT_EQ(out.size(), static_cast<size_t>(k.bins) * 44u);
         for (float v : out) ASSERT_TRUE(std::isfinite(v));
+    }
+}
+
+TEST(Db, BlockPowerDbEqualsScalarBitForBit) {
+    std::mt19937 rng(17);
+    std::uniform_real_distribution<double> expo(-45.0, 38.5);
+    const float specials[] = {0.0f, -1.0f, 1e-45f, 1e-39f, NAN, INFINITY, 1.41421356f, 1.41421368f, 1.0f, 2.0f};
+    for (int i = 0; i < 100000; ++i) {
+        gs::float4 v;
+        for (int l = 0; l < gs::kLanes; ++l) {
+            v[l] = (i % 10 == 0 && l == i % 4) ? specials[(i / 10) % 10] : static_cast<float>(std::pow(10.0, expo(rng)));
+        }
+        const gs::float4 got = gs::power_db(v);
+        for (int l = 0; l < gs::kLanes; ++l) {
+            const float want = gs::power_db(static_cast<float>(v[l]));
+            const float g = got[l];
+            ASSERT_TRUE(std::memcmp(&g, &want, sizeof g) == 0) << "x=" << v[l] << " got " << g << " want " << want;
+        }
     }
 }

@@ -38,8 +38,9 @@ public:
 
 private:
     // Runs a block (n_fft float4, lane l = frame l) through the pipeline and writes lane l's column to
-    // columns[l] for l < n_lanes. mel_power_only: stop at mel power (the batch path's global dB step follows).
-    void compute_block(const float4* block, float* const* columns, int n_lanes, bool mel_power_only);
+    // columns[l][0], columns[l][stride], ... for l < n_lanes. mel_power_only: stop at mel power (the batch
+    // path's global dB step follows).
+    void compute_block(const float4* block, float* const* columns, size_t stride, int n_lanes, bool mel_power_only);
 
     feature_config config_;
     stft_plan stft_;
@@ -51,6 +52,7 @@ private:
     std::vector<float4> mel4_;          // n_mels
     std::vector<float> spectrum_scratch_;
     std::vector<float> mel_scratch_;
+    std::vector<float> column_scratch_;  // n_bins(): one output column before its strided store
     std::vector<float> frame_major_;    // batch intermediate, [n_frames][n_inner]
     float amin_ = 1e-10f;
     float ref_db_ = 0.0f;

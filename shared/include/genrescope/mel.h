@@ -61,8 +61,8 @@ struct db_params {
 
 std::string validate(const db_params& p);
 
-// 10 log10(x) for x > 0 (finite), in decibels, computed with plain IEEE arithmetic (no libm call) so that
-// every build and platform gives the same bits. Accurate to about 1e-9 dB before the final rounding to float.
+// 10 log10(x) for x > 0 (finite), in decibels, computed with plain IEEE float arithmetic (no libm call) so
+// that every build and platform gives the same bits. Within about 1e-5 dB of the exact value.
 // x <= 0 gives -inf; NaN and +inf pass through.
 float power_db(float x);
 // power_db of each lane; bit for bit what power_db gives per lane (4 lanes at once when all are normal).
