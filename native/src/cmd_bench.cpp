@@ -10,6 +10,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "genrescope/features.h"
+#include "genrescope/resample.h"
 
 namespace gs {
 
@@ -39,15 +40,58 @@ std::vector<float> make_clip(double seconds) {
 
 }  // namespace
 
-int cmd_bench(int argc, char** argv) {
-    cli_args a(argc, argv, 0, {"seconds", "repeat"}, {"json"});
-    const double seconds = a.get_double("seconds", 30.0, 0.1, 3600.0);
-    const int repeat = a.get_int("repeat", 20, 1, 100000);
-    if (!a.error().empty() || a.positional().size() != 1 || a.positional()[0] != "features") {
-        std::fprintf(stderr, "genrescope bench: %s\nusage: genrescope bench features [--seconds S] [--repeat N] [--json]\n",
-                     a.error().empty() ? "expected 'features'" : a.error().c_str());
+double median_of(std::vector<double>& ms) {
+    std::sort(ms.begin(), ms.end());
+    return ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+}
+
+// `bench resample`: batch resampling of a generated clip from --from-hz to --to-hz.
+int bench_resample(cli_args& a, double seconds, int repeat) {
+    const int from_hz = a.get_int("from-hz", 44100, 1, 768000);
+    const int to_hz = a.get_int("to-hz", 22050, 1, 768000);
+    if (!a.error().empty()) {
+        std::fprintf(stderr, "genrescope bench: %s\n", a.error().c_str());
         return kExitUsage;
     }
+    std::vector<float> y(static_cast<size_t>(seconds * from_hz));
+    for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>(0.5 * std::sin(0.0313 * static_cast<double>(i)));
+    std::vector<float> out;
+    std::string err = resample(y.data(), y.size(), from_hz, to_hz, out);
+    if (!err.empty()) {
+        std::fprintf(stderr, "genrescope bench: %s\n", err.c_str());
+        return kExitFailure;
+    }
+    std::vector<double> ms;
+    for (int r = 0; r < repeat; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        resample(y.data(), y.size(), from_hz, to_hz, out);
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    const double median = median_of(ms);
+    if (a.has("json")) {
+        std::printf("{\"median_ms\":%.4f,\"min_ms\":%.4f,\"input_seconds\":%g,\"from_hz\":%d,\"to_hz\":%d,"
+                    "\"output_samples\":%zu,\"repeat\":%d}\n",
+                    median, ms.front(), seconds, from_hz, to_hz, out.size(), repeat);
+    } else {
+        std::printf("resample %g s from %d Hz to %d Hz: median %.3f ms, min %.3f ms over %d runs\n", seconds, from_hz,
+                    to_hz, median, ms.front(), repeat);
+    }
+    return kExitOk;
+}
+
+int cmd_bench(int argc, char** argv) {
+    cli_args a(argc, argv, 0, {"seconds", "repeat", "from-hz", "to-hz"}, {"json"});
+    const double seconds = a.get_double("seconds", 30.0, 0.1, 3600.0);
+    const int repeat = a.get_int("repeat", 20, 1, 100000);
+    const std::string what = a.positional().empty() ? "" : a.positional()[0];
+    if (!a.error().empty() || a.positional().size() != 1 || (what != "features" && what != "resample")) {
+        std::fprintf(stderr,
+                     "genrescope bench: %s\nusage: genrescope bench features [--seconds S] [--repeat N] [--json]\n"
+                     "       genrescope bench resample [--from-hz 44100] [--to-hz 22050] [--seconds S] [--json]\n",
+                     a.error().empty() ? "expected 'features' or 'resample'" : a.error().c_str());
+        return kExitUsage;
+    }
+    if (what == "resample") return bench_resample(a, seconds, repeat);
     feature_config c;
     c.kind = feature_kind::mel_db;
     c.sample_rate_hz = kBenchRateHz;
@@ -72,8 +116,7 @@ int cmd_bench(int argc, char** argv) {
         const auto t1 = std::chrono::steady_clock::now();
         ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
-    std::sort(ms.begin(), ms.end());
-    const double median = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+    const double median = median_of(ms);
     double checksum = 0.0;
     for (float v : out) checksum += v;
     if (a.has("json")) {

@@ -23,6 +23,8 @@ const char* kUsage =
     "      Writes the filterbank matrix [bands, 1 + n_fft/2] (librosa.filters.mel / chroma).\n"
     "  genrescope bench features [--seconds 30] [--repeat 20] [--json]\n"
     "      Times log-mel (22050 Hz, n_fft 2048, hop 512, 128 mels) of a generated clip on one thread.\n"
+    "  genrescope bench resample [--from-hz 44100] [--to-hz 22050] [--seconds 30] [--repeat 20] [--json]\n"
+    "      Times batch resampling of a generated clip.\n"
     "\n"
     "Exit codes: 0 ok, 1 bad input or failure, 2 usage error.\n";
 
