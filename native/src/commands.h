@@ -11,5 +11,7 @@ constexpr int kExitUsage = 2;
 int cmd_features(int argc, char** argv);  // genrescope features IN OUT.npy --kind ...
 int cmd_filters(int argc, char** argv);   // genrescope filters {mel|chroma} OUT.npy ...
 int cmd_bench(int argc, char** argv);     // genrescope bench features [--seconds S] [--repeat N] [--json]
+int cmd_train(int argc, char** argv);     // genrescope train --data DIR ... (builds with the trainer only)
+int cmd_archs(int argc, char** argv);     // genrescope archs
 
 }  // namespace gs

@@ -25,6 +25,16 @@ const char* kUsage =
     "      Times log-mel (22050 Hz, n_fft 2048, hop 512, 128 mels) of a generated clip on one thread.\n"
     "  genrescope bench resample [--from-hz 44100] [--to-hz 22050] [--seconds 30] [--repeat 20] [--json]\n"
     "      Times batch resampling of a generated clip.\n"
+    "  genrescope archs\n"
+    "      Lists the architectures the trainer knows, one line each.\n"
+    "  genrescope train --data DIR | --list FILE.csv [options]\n"
+    "      Trains a model on a folder of labelled audio (GTZAN layout DIR/genres/<genre>/*, or DIR/<label>/*)\n"
+    "      and writes RUN/model.onnx, RUN/model.json (model card), RUN/report.json and RUN/report.html.\n"
+    "        --split gtzan-ff|kfold:K:I|DIR|none (gtzan-ff for GTZAN, else kfold:5:0)  --arch NAME (genrescope_cnn)\n"
+    "        --feature mel|mfcc|chroma (vgg_small)  --run-dir DIR (runs/ARCH)  --cache-dir DIR|none\n"
+    "        --device auto|cpu|cuda  --epochs N  --batch-size N  --lr X  --weight-decay X  --warmup-epochs X\n"
+    "        --label-smoothing X  --mixup ALPHA  --spec-augment 0|1  --gain-db X  --crops-per-track N\n"
+    "        --patience N  --seed N  --threads N  --resume  --quiet\n"
     "\n"
     "Exit codes: 0 ok, 1 bad input or failure, 2 usage error.\n";
 
@@ -39,6 +49,15 @@ int main(int argc, char** argv) {
     if (cmd == "features") return gs::cmd_features(argc - 2, argv + 2);
     if (cmd == "filters") return gs::cmd_filters(argc - 2, argv + 2);
     if (cmd == "bench") return gs::cmd_bench(argc - 2, argv + 2);
+#ifdef GENRESCOPE_HAVE_TRAINER
+    if (cmd == "train") return gs::cmd_train(argc - 2, argv + 2);
+    if (cmd == "archs") return gs::cmd_archs(argc - 2, argv + 2);
+#else
+    if (cmd == "train" || cmd == "archs") {
+        std::fprintf(stderr, "genrescope: '%s' needs the native build with libtorch and ONNX\n", cmd.c_str());
+        return gs::kExitUsage;
+    }
+#endif
     std::fprintf(stderr, "genrescope: unknown command '%s' (try 'genrescope --help')\n", cmd.c_str());
     return gs::kExitUsage;
 }

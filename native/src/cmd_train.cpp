@@ -1,0 +1,68 @@
+// cmd_train.cpp: `genrescope train` and `genrescope archs`: option parsing in front of the trainer.
+#include <cstdio>
+#include <string>
+
+#include "cli_args.h"
+#include "commands.h"
+#include "model/archs.h"
+#include "train/trainer.h"
+
+namespace gs {
+
+int cmd_archs(int argc, char** argv) {
+    (void)argc;
+    (void)argv;
+    for (const arch_info& a : arch_list()) {
+        std::printf("%-18s %-8s %s  [%s]\n", a.name.c_str(), to_string(a.features.kind), a.summary.c_str(),
+                    a.reference.c_str());
+    }
+    return kExitOk;
+}
+
+int cmd_train(int argc, char** argv) {
+    cli_args a(argc, argv, 0,
+               {"data", "list", "split", "arch", "feature", "run-dir", "out", "cache-dir", "device", "epochs", "batch-size",
+                "lr", "weight-decay", "warmup-epochs", "label-smoothing", "mixup", "spec-augment", "gain-db",
+                "crops-per-track", "patience", "seed", "threads", "split-dir", "stop-after-epochs"},
+               {"resume", "quiet"});
+    train_options o;
+    o.data_dir = a.get("data");
+    o.list_csv = a.get("list");
+    o.split = a.get("split");
+    o.arch = a.get("arch", "genrescope_cnn");
+    o.feature = a.get("feature");
+    o.run_dir = a.get("run-dir", a.get("out"));
+    o.cache_dir = a.get("cache-dir");
+    o.device = a.get("device", "auto");
+    o.repo_split_dir = a.get("split-dir", GENRESCOPE_SPLIT_DIR);
+    o.epochs = a.get_int("epochs", -1, 1, 100000);
+    o.batch_size = a.get_int("batch-size", -1, 1, 65536);
+    o.learning_rate = a.get_double("lr", -1, 1e-8, 10);
+    o.weight_decay = a.get_double("weight-decay", -1, 0, 10);
+    o.warmup_epochs = a.get_double("warmup-epochs", 2, 0, 1000);
+    o.label_smoothing = a.get_double("label-smoothing", 0.1, 0, 0.5);
+    o.mixup_alpha = a.get_double("mixup", -1, 0, 10);
+    o.spec_augment = a.get_int("spec-augment", -1, 0, 1);
+    o.gain_db = a.get_double("gain-db", 6, 0, 40);
+    o.crops_per_track = a.get_int("crops-per-track", 2, 1, 10000);
+    o.patience = a.get_int("patience", 15, 1, 100000);
+    o.seed = a.get_int("seed", 1, 0, 2147483647);
+    o.threads = a.get_int("threads", 0, 0, 1024);
+    o.stop_after_epochs = a.get_int("stop-after-epochs", -1, 1, 100000);
+    o.resume = a.has("resume");
+    o.quiet = a.has("quiet");
+    if (o.device != "auto" && o.device != "cpu" && o.device != "cuda" && a.error().empty()) {
+        std::fprintf(stderr, "genrescope train: --device must be auto, cpu or cuda\n");
+        return kExitUsage;
+    }
+    if (!a.error().empty() || !a.positional().empty()) {
+        std::fprintf(stderr,
+                     "genrescope train: %s\nusage: genrescope train --data DIR | --list FILE.csv [--split gtzan-ff|kfold:K:I|DIR|none] "
+                     "[--arch NAME] [--run-dir DIR] [--epochs N] ... (see genrescope --help)\n",
+                     a.error().empty() ? "unexpected positional argument" : a.error().c_str());
+        return kExitUsage;
+    }
+    return run_training(o);
+}
+
+}  // namespace gs

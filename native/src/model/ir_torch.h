@@ -1,0 +1,48 @@
+// ir_torch.h: runs an ir_graph with libtorch: the trainable module behind every architecture.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+#include "model/model_ir.h"
+
+namespace gs {
+
+// A torch module whose parameters and buffers are the graph's node params. Parameter p of node n is
+// registered as "n__p" (torch names may not contain '.'); weights()/set_weights() use the IR's "n.p" names.
+class ir_module_impl : public torch::nn::Module {
+public:
+    // Registers every param with its initial value (He-normal for conv/linear weights, zero biases, unit
+    // batch-norm scale, PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for recurrent weights), drawn from torch's default
+    // generator (seed it first). The graph must pass ir_infer_shapes.
+    explicit ir_module_impl(const ir_graph& g);
+
+    // Logits [N, n_classes] (the tensor named g.logits) for input [N, 1, n_bins, n_frames].
+    torch::Tensor forward(const torch::Tensor& input);
+
+    // Runs the whole graph; returns every tensor by name (logits, probabilities, intermediate ones).
+    std::map<std::string, torch::Tensor> forward_all(const torch::Tensor& input);
+
+    const ir_graph& graph() const { return graph_; }
+
+    // Copies every param (and batch-norm running statistics) out, as float32 on the CPU.
+    ir_weights weights() const;
+    // Loads weights by IR name; every param must be present with the right number of values.
+    std::string set_weights(const ir_weights& w);
+
+    // The name of the tensor that feeds the final classifier layer (penultimate embedding), or "".
+    std::string embedding_tensor() const;
+
+private:
+    torch::Tensor run_node(const ir_node& n, const std::vector<torch::Tensor>& in);
+    const torch::Tensor& param(const ir_node& n, const char* name) const;
+
+    ir_graph graph_;
+    std::map<std::string, torch::Tensor> params_;  // by IR full name
+    std::map<std::string, std::vector<int64_t>> shapes_;
+};
+TORCH_MODULE_IMPL(ir_module, ir_module_impl);
+
+}  // namespace gs

@@ -1,0 +1,80 @@
+// model_card.cpp: model card JSON (write and validate-on-read).
+#include "model/model_card.h"
+
+#include <cmath>
+
+namespace gs {
+
+json_value to_json(const model_card& c) {
+    json_value j = json_value::object();
+    j.set("format", "genrescope-model-card");
+    j.set("name", c.name);
+    j.set("version", c.version);
+    j.set("arch", c.arch);
+    json_value labels = json_value::array();
+    for (const std::string& l : c.labels) labels.push_back(l);
+    j.set("labels", labels);
+    j.set("feature", to_json(c.features));
+    json_value seg = json_value::object();
+    seg.set("seconds", c.segment_s);
+    seg.set("frames", c.segment_frames);
+    seg.set("hop_seconds", c.segment_hop_s);
+    seg.set("hop_frames", c.segment_hop_frames);
+    seg.set("aggregation", c.aggregation);
+    j.set("segment", seg);
+    json_value io = json_value::object();
+    json_value in_shape = json_value::array({json_value("batch"), json_value(1), json_value(c.features.n_bins()),
+                                             json_value(c.segment_frames)});
+    json_value out_shape = json_value::array({json_value("batch"), json_value(static_cast<int>(c.labels.size()))});
+    io.set("input_name", c.input_name);
+    io.set("input_shape", in_shape);
+    io.set("output_name", c.output_name);
+    io.set("output_shape", out_shape);
+    io.set("output", "probabilities (softmax of logits / temperature)");
+    j.set("io", io);
+    j.set("temperature", c.temperature);
+    j.set("uncertain_below", c.uncertain_below);
+    j.set("onnx_sha256", c.onnx_sha256);
+    j.set("training", c.training);
+    j.set("metrics", c.metrics);
+    j.set("limits", c.limits);
+    return j;
+}
+
+std::string from_json(const json_value& j, model_card& out) {
+    if (!j.is_object()) return "model card: not a JSON object";
+    model_card c;
+    c.name = j["name"].as_string();
+    c.version = j["version"].as_string();
+    c.arch = j["arch"].as_string();
+    if (c.arch.empty()) return "model card: missing 'arch'";
+    for (const json_value& l : j["labels"].as_array()) {
+        if (!l.is_string() || l.as_string().empty()) return "model card: 'labels' must be non-empty strings";
+        c.labels.push_back(l.as_string());
+    }
+    if (c.labels.size() < 2) return "model card: 'labels' needs at least two classes";
+    std::string err = from_json(j["feature"], c.features);
+    if (!err.empty()) return "model card: feature: " + err;
+    const json_value& seg = j["segment"];
+    c.segment_s = seg["seconds"].as_number(NAN);
+    c.segment_frames = static_cast<int>(seg["frames"].as_number(0));
+    c.segment_hop_s = seg["hop_seconds"].as_number(NAN);
+    c.segment_hop_frames = static_cast<int>(seg["hop_frames"].as_number(0));
+    c.aggregation = seg["aggregation"].is_string() ? seg["aggregation"].as_string() : "mean";
+    aggregation agg;
+    if (!parse_aggregation(c.aggregation, agg)) return "model card: unknown aggregation '" + c.aggregation + "'";
+    if (c.segment_frames < 1 || c.segment_hop_frames < 1) return "model card: segment frames and hop must be >= 1";
+    c.input_name = j["io"]["input_name"].is_string() ? j["io"]["input_name"].as_string() : "input";
+    c.output_name = j["io"]["output_name"].is_string() ? j["io"]["output_name"].as_string() : "probabilities";
+    c.temperature = j["temperature"].as_number(1.0);
+    if (!(c.temperature > 0)) return "model card: temperature must be > 0";
+    c.uncertain_below = j["uncertain_below"].as_number(0.0);
+    c.onnx_sha256 = j["onnx_sha256"].as_string();
+    if (j.find("training")) c.training = j["training"];
+    if (j.find("metrics")) c.metrics = j["metrics"];
+    if (j.find("limits")) c.limits = j["limits"];
+    out = c;
+    return "";
+}
+
+}  // namespace gs

@@ -1,0 +1,273 @@
+// model_ir.cpp: op names, shape inference (with parameter-shape checks) and parameter counting for ir_graph.
+#include "model_ir.h"
+
+#include <set>
+
+namespace gs {
+
+const char* to_string(ir_op op) {
+    switch (op) {
+    case ir_op::conv2d: return "conv2d";
+    case ir_op::batch_norm: return "batch_norm";
+    case ir_op::relu: return "relu";
+    case ir_op::max_pool2d: return "max_pool2d";
+    case ir_op::avg_pool2d: return "avg_pool2d";
+    case ir_op::global_avg_pool: return "global_avg_pool";
+    case ir_op::global_max_pool: return "global_max_pool";
+    case ir_op::reduce_mean: return "reduce_mean";
+    case ir_op::reduce_max: return "reduce_max";
+    case ir_op::flatten: return "flatten";
+    case ir_op::linear: return "linear";
+    case ir_op::dropout: return "dropout";
+    case ir_op::add: return "add";
+    case ir_op::concat: return "concat";
+    case ir_op::to_sequence: return "to_sequence";
+    case ir_op::gru: return "gru";
+    case ir_op::lstm: return "lstm";
+    case ir_op::scale: return "scale";
+    case ir_op::softmax: return "softmax";
+    }
+    return "unknown";
+}
+
+namespace {
+
+using shape_t = std::vector<int64_t>;
+using shape_map = std::map<std::string, shape_t>;
+
+std::string shape_str(const shape_t& s) {
+    std::string r = "[";
+    for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+    return r + "]";
+}
+
+// Output length of a sliding window without dilation (floor mode); <= 0 when the window does not fit.
+// ref: PyTorch Conv2d / MaxPool2d docs: out = floor((in + 2*pad - kernel) / stride) + 1
+int64_t window_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
+    const int64_t span = in + 2 * pad - kernel;
+    return span < 0 ? 0 : span / stride + 1;
+}
+
+// Checks that `n.params` holds exactly the expected names with the expected shapes (any order).
+std::string check_params(const ir_node& n, const std::vector<ir_param>& expected) {
+    std::set<std::string> seen;
+    for (const ir_param& p : n.params) {
+        if (!seen.insert(p.name).second) return "duplicate param '" + p.name + "'";
+        bool known = false;
+        for (const ir_param& e : expected) {
+            if (e.name != p.name) continue;
+            known = true;
+            if (e.shape != p.shape) {
+                return "param '" + p.name + "' has shape " + shape_str(p.shape) + ", expected " + shape_str(e.shape);
+            }
+        }
+        if (!known) return "unexpected param '" + p.name + "'";
+    }
+    for (const ir_param& e : expected) {
+        if (!seen.count(e.name)) return "missing param '" + e.name + "' " + shape_str(e.shape);
+    }
+    return "";
+}
+
+std::string need_inputs(const ir_node& n, size_t lo, size_t hi) {
+    if (n.inputs.size() < lo || n.inputs.size() > hi) {
+        return "has " + std::to_string(n.inputs.size()) + " inputs, expected " +
+               (lo == hi ? std::to_string(lo) : std::to_string(lo) + ".." + (hi > 1000 ? "n" : std::to_string(hi)));
+    }
+    return "";
+}
+
+std::string need_rank(const shape_t& s, size_t lo, size_t hi) {
+    if (s.size() < lo || s.size() > hi) {
+        return "input " + shape_str(s) + " has rank " + std::to_string(s.size()) + ", expected " +
+               (lo == hi ? std::to_string(lo) : ">= " + std::to_string(lo));
+    }
+    return "";
+}
+
+// Infers one node's output shape from its input shapes `in` and lists the params it must have.
+std::string infer_node(const ir_node& n, const std::vector<shape_t>& in, shape_t& out, std::vector<ir_param>& params) {
+    std::string e;
+    const shape_t& x = in.empty() ? shape_t{} : in[0];
+    switch (n.op) {
+    case ir_op::conv2d: {
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 4, 4)).empty()) return e;
+        const int64_t o = n.get_int("out_channels"), kh = n.get_int("kernel_h"), kw = n.get_int("kernel_w");
+        const int64_t sh = n.get_int("stride_h", 1), sw = n.get_int("stride_w", 1);
+        const int64_t ph = n.get_int("pad_h", 0), pw = n.get_int("pad_w", 0);
+        if (o < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0) {
+            return "bad attributes (need out_channels, kernel_h, kernel_w, stride_h, stride_w >= 1, pad_h, pad_w >= 0)";
+        }
+        out = {x[0], o, window_out(x[2], kh, sh, ph), window_out(x[3], kw, sw, pw)};
+        if (out[2] < 1 || out[3] < 1) return "kernel larger than padded input " + shape_str(x);
+        params = {{"weight", {o, x[1], kh, kw}}, {"bias", {o}}};
+        return "";
+    }
+    case ir_op::batch_norm: {
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 2, 8)).empty()) return e;
+        if (!(n.get_float("eps", 1e-5) > 0.0)) return "eps must be > 0";
+        out = x;
+        params = {{"weight", {x[1]}}, {"bias", {x[1]}}, {"running_mean", {x[1]}}, {"running_var", {x[1]}}};
+        return "";
+    }
+    case ir_op::relu:
+    case ir_op::dropout:
+    case ir_op::scale:
+        if (!(e = need_inputs(n, 1, 1)).empty()) return e;
+        if (n.op == ir_op::dropout) {
+            const double p = n.get_float("p", 0.0);
+            if (!(p >= 0.0 && p < 1.0)) return "p must be in [0, 1)";
+        }
+        out = x;
+        return "";
+    case ir_op::max_pool2d:
+    case ir_op::avg_pool2d: {
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 4, 4)).empty()) return e;
+        const int64_t kh = n.get_int("kernel_h"), kw = n.get_int("kernel_w");
+        const int64_t sh = n.get_int("stride_h", kh), sw = n.get_int("stride_w", kw);
+        if (kh < 1 || kw < 1 || sh < 1 || sw < 1) return "bad attributes (need kernel_h, kernel_w, stride_h, stride_w >= 1)";
+        out = {x[0], x[1], window_out(x[2], kh, sh, 0), window_out(x[3], kw, sw, 0)};
+        if (out[2] < 1 || out[3] < 1) return "kernel larger than input " + shape_str(x);
+        return "";
+    }
+    case ir_op::global_avg_pool:
+    case ir_op::global_max_pool:
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 4, 4)).empty()) return e;
+        out = {x[0], x[1]};
+        return "";
+    case ir_op::reduce_mean:
+    case ir_op::reduce_max: {
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 2, 8)).empty()) return e;
+        const int64_t axis = n.get_int("axis", -1);
+        if (axis < 1 || axis >= static_cast<int64_t>(x.size())) {
+            return "axis " + std::to_string(axis) + " out of range [1, " + std::to_string(x.size() - 1) + "]";
+        }
+        out = x;
+        out.erase(out.begin() + axis);
+        return "";
+    }
+    case ir_op::flatten: {
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 2, 8)).empty()) return e;
+        int64_t prod = 1;
+        for (size_t i = 1; i < x.size(); ++i) prod *= x[i];
+        out = {x[0], prod};
+        return "";
+    }
+    case ir_op::linear: {
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 2, 2)).empty()) return e;
+        const int64_t o = n.get_int("out_features");
+        if (o < 1) return "out_features must be >= 1";
+        out = {x[0], o};
+        params = {{"weight", {o, x[1]}}, {"bias", {o}}};
+        return "";
+    }
+    case ir_op::add:
+        if (!(e = need_inputs(n, 2, 2)).empty()) return e;
+        if (in[0] != in[1]) return "input shapes differ: " + shape_str(in[0]) + " vs " + shape_str(in[1]);
+        out = x;
+        return "";
+    case ir_op::concat: {
+        if (!(e = need_inputs(n, 2, 1u << 20)).empty() || !(e = need_rank(x, 2, 8)).empty()) return e;
+        const int64_t axis = n.get_int("axis", 1);
+        if (axis < 1 || axis >= static_cast<int64_t>(x.size())) {
+            return "axis " + std::to_string(axis) + " out of range [1, " + std::to_string(x.size() - 1) + "]";
+        }
+        out = x;
+        for (size_t k = 1; k < in.size(); ++k) {
+            bool ok = in[k].size() == x.size();
+            for (size_t d = 0; ok && d < x.size(); ++d) ok = static_cast<int64_t>(d) == axis || in[k][d] == x[d];
+            if (!ok) return "input shapes " + shape_str(x) + " and " + shape_str(in[k]) + " differ off the axis";
+            out[axis] += in[k][axis];
+        }
+        return "";
+    }
+    case ir_op::to_sequence:
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 4, 4)).empty()) return e;
+        if (x[1] != 1) return "input " + shape_str(x) + " must have 1 channel";
+        out = {x[3], x[0], x[2]};
+        return "";
+    case ir_op::gru:
+    case ir_op::lstm: {
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 3, 3)).empty()) return e;
+        const int64_t h = n.get_int("hidden_size"), bidir = n.get_int("bidirectional", 0);
+        if (h < 1 || (bidir != 0 && bidir != 1)) return "bad attributes (need hidden_size >= 1, bidirectional 0/1)";
+        const int64_t g = n.op == ir_op::gru ? 3 : 4;
+        out = {x[1], (bidir + 1) * h};
+        for (const char* d : {"", "_reverse"}) {
+            if (*d && !bidir) break;
+            const std::string s = d;
+            params.push_back({"weight_ih" + s, {g * h, x[2]}});
+            params.push_back({"weight_hh" + s, {g * h, h}});
+            params.push_back({"bias_ih" + s, {g * h}});
+            params.push_back({"bias_hh" + s, {g * h}});
+        }
+        return "";
+    }
+    case ir_op::softmax:
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 2, 2)).empty()) return e;
+        out = x;
+        return "";
+    }
+    return "unknown op";
+}
+
+}  // namespace
+
+std::string ir_infer_shapes(const ir_graph& g, int64_t batch, std::map<std::string, std::vector<int64_t>>& shapes) {
+    shapes.clear();
+    if (batch < 1) return "batch must be >= 1";
+    if (g.input.empty()) return "graph has no input name";
+    if (g.n_bins < 1 || g.n_frames < 1) return "graph needs n_bins >= 1 and n_frames >= 1";
+    if (g.n_classes < 1) return "graph needs n_classes >= 1";
+    if (g.nodes.empty()) return "graph has no nodes";
+    shapes[g.input] = {batch, 1, g.n_bins, g.n_frames};
+    std::set<std::string> node_names;
+    for (const ir_node& n : g.nodes) {
+        const std::string where = "node '" + n.name + "' (" + to_string(n.op) + "): ";
+        if (n.name.empty()) return "a node has no name";
+        if (!node_names.insert(n.name).second) return "duplicate node name '" + n.name + "'";
+        if (n.output.empty()) return where + "no output name";
+        if (shapes.count(n.output)) return where + "output '" + n.output + "' already exists";
+        std::vector<shape_t> in;
+        for (const std::string& i : n.inputs) {
+            auto it = shapes.find(i);
+            if (it == shapes.end()) return where + "unknown input '" + i + "'";
+            in.push_back(it->second);
+        }
+        shape_t out;
+        std::vector<ir_param> expected;
+        std::string e = infer_node(n, in, out, expected);
+        if (e.empty()) e = check_params(n, expected);
+        if (!e.empty()) return where + e;
+        shapes[n.output] = out;
+    }
+    const ir_node& last = g.nodes.back();
+    if (last.op != ir_op::softmax || last.output != g.output) {
+        return "the last node must be a softmax producing the graph output '" + g.output + "'";
+    }
+    const shape_t want = {batch, g.n_classes};
+    if (shapes[g.output] != want) {
+        return "output '" + g.output + "' has shape " + shape_str(shapes[g.output]) + ", expected " + shape_str(want);
+    }
+    if (!g.logits.empty()) {
+        auto it = shapes.find(g.logits);
+        if (it == shapes.end()) return "unknown logits tensor '" + g.logits + "'";
+        if (it->second != want) return "logits '" + g.logits + "' has shape " + shape_str(it->second);
+    }
+    return "";
+}
+
+int64_t ir_count_parameters(const ir_graph& g) {
+    int64_t total = 0;
+    for (const ir_node& n : g.nodes) {
+        for (const ir_param& p : n.params) {
+            if (n.op == ir_op::batch_norm && (p.name == "running_mean" || p.name == "running_var")) continue;
+            int64_t count = 1;
+            for (int64_t d : p.shape) count *= d;
+            total += count;
+        }
+    }
+    return total;
+}
+
+}  // namespace gs

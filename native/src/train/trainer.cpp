@@ -1,0 +1,370 @@
+// trainer.cpp: `genrescope train`: prepares the data, runs the training loop with checkpoints, then finalises.
+//
+// [SECTION] options and data   [SECTION] training loop   [SECTION] checkpoints   [SECTION] run_training
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "data/dataset.h"
+#include "data/feature_cache.h"
+#include "model/archs.h"
+#include "model/ir_torch.h"
+#include "train/finalize.h"
+#include "train/train_data.h"
+
+namespace fs = std::filesystem;
+
+namespace gs {
+
+namespace {
+
+// [SECTION] options and data -------------------------------------------------------------------------------
+
+std::string default_cache_dir() {
+    const char* home = std::getenv("HOME");
+    return std::string(home ? home : "/tmp") + "/.cache/genrescope/features";
+}
+
+// Loads the dataset, makes the split, computes (or reads cached) features and normalises them.
+std::string prepare_data(const train_options& o, const arch_info& arch, train_context& ctx) {
+    std::string err = o.list_csv.empty() ? scan_dataset(o.data_dir, ctx.data) : read_list_csv(o.list_csv, ctx.data);
+    if (!err.empty()) return err;
+    const bool gtzan = fs::is_directory(fs::path(o.data_dir) / "genres");
+    std::string spec = o.split.empty() ? (gtzan ? "gtzan-ff" : "kfold:5:0") : o.split;
+    std::vector<std::string> warnings;
+    if (!(err = make_split(ctx.data, spec, o.repo_split_dir, ctx.sets, warnings)).empty()) return err;
+    for (const std::string& w : warnings) {
+        std::fprintf(stderr, "warning: %s\n", w.c_str());
+        ctx.warnings.push_back(w);
+    }
+    ctx.split_spec = spec;
+    ctx.config = arch.features;
+    std::vector<std::string> paths;
+    for (const track& t : ctx.data.tracks) paths.push_back(t.path);
+    std::vector<track_features> feats;
+    std::vector<std::string> errors;
+    cache_stats stats;
+    const std::string cache = o.cache_dir == "none" ? "" : (o.cache_dir.empty() ? default_cache_dir() : o.cache_dir);
+    if (!o.quiet) std::fprintf(stderr, "features: %zu tracks (%s)...\n", paths.size(), to_string(ctx.config.kind));
+    err = compute_features_cached(paths, ctx.config, cache, o.threads, feats, errors, stats);
+    if (!err.empty()) return err;
+    for (const std::string& e : errors) {
+        std::fprintf(stderr, "warning: skipped %s\n", e.c_str());
+        ctx.skipped.push_back(e);
+    }
+    if (!o.quiet) {
+        std::fprintf(stderr, "features: %d cached, %d computed, %d unreadable, %.1f s\n", stats.hits, stats.misses,
+                     stats.failures, stats.seconds);
+    }
+    // Normalisation statistics from the training tracks only (never valid/test).
+    const int n_bins = ctx.config.n_bins();
+    std::vector<const std::vector<float>*> train_mats;
+    std::vector<size_t> train_frames;
+    for (int i : ctx.sets.train) {
+        if (feats[static_cast<size_t>(i)].n_frames == 0) continue;
+        train_mats.push_back(&feats[static_cast<size_t>(i)].data);
+        train_frames.push_back(feats[static_cast<size_t>(i)].n_frames);
+    }
+    if (train_mats.empty()) return "no readable training tracks";
+    fit_normalisation(train_mats, train_frames, n_bins, ctx.config.norm_mean, ctx.config.norm_std);
+    ctx.tracks.resize(feats.size());
+    for (size_t i = 0; i < feats.size(); ++i) {
+        track_matrix& t = ctx.tracks[i];
+        t.label = ctx.data.tracks[i].label_index;
+        t.n_frames = feats[i].n_frames;
+        t.data = std::move(feats[i].data);
+        if (t.n_frames > 0) apply_normalisation(ctx.config, t.data.data(), static_cast<int>(t.n_frames), t.n_frames, 1);
+    }
+    // Drop unreadable tracks from the split.
+    for (std::vector<int>* set : {&ctx.sets.train, &ctx.sets.valid, &ctx.sets.test}) {
+        std::vector<int> kept;
+        for (int i : *set) {
+            if (ctx.tracks[static_cast<size_t>(i)].n_frames > 0) kept.push_back(i);
+        }
+        *set = kept;
+    }
+    ctx.spec = segment_spec_from_seconds(arch.segment_s, arch.segment_hop_s, ctx.config.sample_rate_hz,
+                                         ctx.config.stft.hop_length);
+    return "";
+}
+
+// [SECTION] training loop ---------------------------------------------------------------------------------
+
+// Learning rate at `step` of `total`: linear warm-up over `warmup` steps, then cosine decay to zero.
+// ref: Loshchilov & Hutter 2017 (SGDR) cosine schedule; Goyal et al. 2017 warm-up
+double lr_at(double base, int64_t step, int64_t warmup, int64_t total) {
+    if (warmup > 0 && step < warmup) return base * static_cast<double>(step + 1) / static_cast<double>(warmup);
+    const double progress = total > warmup ? static_cast<double>(step - warmup) / static_cast<double>(total - warmup) : 1.0;
+    return base * 0.5 * (1.0 + std::cos(3.14159265358979323846 * std::min(1.0, progress)));
+}
+
+class progress_line {
+public:
+    explicit progress_line(bool quiet) : quiet_(quiet), tty_(isatty(2) != 0) {}
+    void update(int epoch, int epochs, int step, int steps, double loss, double acc, double seg_per_s, double eta_s) {
+        if (quiet_) return;
+        const bool last = step == steps;
+        if (!tty_ && !last) return;  // plain logs: one line per epoch
+        char bar[21];
+        const int filled = steps > 0 ? 20 * step / steps : 20;
+        for (int i = 0; i < 20; ++i) bar[i] = i < filled ? '#' : '.';
+        bar[20] = '\0';
+        std::fprintf(stderr, "%sepoch %d/%d [%s] step %d/%d loss %.4f acc %.3f %.0f seg/s ETA %s%s",
+                     tty_ ? "\r" : "", epoch, epochs, bar, step, steps, loss, acc, seg_per_s, format_eta(eta_s).c_str(),
+                     tty_ && !last ? "" : "\n");
+        std::fflush(stderr);
+    }
+
+private:
+    static std::string format_eta(double s) {
+        char buf[32];
+        const int t = static_cast<int>(std::max(0.0, s));
+        std::snprintf(buf, sizeof buf, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+        return buf;
+    }
+    bool quiet_;
+    bool tty_;
+};
+
+// [SECTION] checkpoints -----------------------------------------------------------------------------------
+
+std::string save_checkpoint(const std::string& path, ir_module& model, torch::optim::Optimizer& opt,
+                            const train_state& st) {
+    try {
+        torch::serialize::OutputArchive ar;
+        torch::serialize::OutputArchive model_ar, opt_ar, best_ar;
+        model->save(model_ar);
+        opt.save(opt_ar);
+        for (const auto& [name, values] : st.best_weights) {
+            best_ar.write(name, torch::from_blob(const_cast<float*>(values.data()), {static_cast<int64_t>(values.size())},
+                                                 torch::kFloat32).clone());
+        }
+        ar.write("model", model_ar);
+        ar.write("optimizer", opt_ar);
+        ar.write("best", best_ar);
+        ar.write("epoch", c10::IValue(static_cast<int64_t>(st.epoch)));
+        ar.write("step", c10::IValue(static_cast<int64_t>(st.step)));
+        ar.write("best_epoch", c10::IValue(static_cast<int64_t>(st.best_epoch)));
+        ar.write("best_metric", c10::IValue(st.best_metric));
+        ar.write("history", c10::IValue(st.history_json));
+        const std::string tmp = path + ".tmp";
+        ar.save_to(tmp);
+        fs::rename(tmp, path);
+    } catch (const std::exception& e) {
+        return std::string("cannot write checkpoint: ") + e.what();
+    }
+    return "";
+}
+
+std::string load_checkpoint(const std::string& path, ir_module& model, torch::optim::Optimizer& opt, train_state& st) {
+    try {
+        torch::serialize::InputArchive ar, model_ar, opt_ar, best_ar;
+        ar.load_from(path);
+        ar.read("model", model_ar);
+        ar.read("optimizer", opt_ar);
+        ar.read("best", best_ar);
+        model->load(model_ar);
+        opt.load(opt_ar);
+        c10::IValue v;
+        ar.read("epoch", v);
+        st.epoch = static_cast<int>(v.toInt());
+        ar.read("step", v);
+        st.step = v.toInt();
+        ar.read("best_epoch", v);
+        st.best_epoch = static_cast<int>(v.toInt());
+        ar.read("best_metric", v);
+        st.best_metric = v.toDouble();
+        ar.read("history", v);
+        st.history_json = v.toStringRef();
+        const std::string herr = history_from_json(st.history_json, st);
+        if (!herr.empty()) return "checkpoint history: " + herr;
+        st.best_weights.clear();
+        for (const auto& [name, unused] : model->weights()) {
+            torch::Tensor t;
+            best_ar.read(name, t);
+            st.best_weights[name].assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+        }
+    } catch (const std::exception& e) {
+        return std::string("cannot read checkpoint ") + path + ": " + e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+// [SECTION] run_training -----------------------------------------------------------------------------------
+
+int run_training(const train_options& o) {
+    const auto t_start = std::chrono::steady_clock::now();
+    arch_info arch;
+    std::string err = find_arch(o.arch, o.feature, arch);
+    if (err.empty() && o.data_dir.empty() == o.list_csv.empty()) err = "give exactly one of --data DIR and --list FILE.csv";
+    if (!err.empty()) {
+        std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+        return 2;
+    }
+    const int epochs = o.epochs > 0 ? o.epochs : arch.epochs;
+    const int batch = o.batch_size > 0 ? o.batch_size : arch.batch_size;
+    const double base_lr = o.learning_rate > 0 ? o.learning_rate : arch.learning_rate;
+    const double wd = o.weight_decay >= 0 ? o.weight_decay : arch.weight_decay;
+    torch::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    torch::Device device(torch::kCPU);
+    if (o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available())) {
+        if (!torch::cuda::is_available()) {
+            std::fprintf(stderr, "genrescope train: --device cuda but this libtorch has no CUDA device\n");
+            return 2;
+        }
+        device = torch::Device(torch::kCUDA);
+    }
+
+    train_context ctx;
+    ctx.arch = arch;
+    ctx.options = o;
+    ctx.run_dir = o.run_dir.empty() ? "runs/" + arch.name : o.run_dir;
+    ctx.device_name = device.is_cuda() ? "cuda" : "cpu";
+    if (!(err = prepare_data(o, arch, ctx)).empty()) {
+        std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+        return 1;
+    }
+    std::error_code ec;
+    fs::create_directories(ctx.run_dir, ec);
+    if (ec) {
+        std::fprintf(stderr, "genrescope train: cannot create %s: %s\n", ctx.run_dir.c_str(), ec.message().c_str());
+        return 1;
+    }
+    const int n_classes = static_cast<int>(ctx.data.labels.size());
+    const int n_bins = ctx.config.n_bins();
+    if (!(err = build_arch(arch.name, n_bins, ctx.spec.frames, n_classes, ctx.graph)).empty()) {
+        std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+        return 1;
+    }
+    torch::manual_seed(static_cast<uint64_t>(o.seed));
+    ir_module model(ctx.graph);
+    model->to(device);
+
+    // Weight decay on weights only, not on biases and batch-norm parameters.
+    std::vector<torch::Tensor> decay, no_decay;
+    for (const auto& p : model->named_parameters()) (p.value().dim() > 1 ? decay : no_decay).push_back(p.value());
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(base_lr).weight_decay(wd)));
+    groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(base_lr).weight_decay(0.0)));
+    torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(base_lr));
+
+    augment_options aug;
+    aug.spec_augment = o.spec_augment >= 0 ? o.spec_augment != 0 : arch.spec_augment;
+    aug.mixup_alpha = o.mixup_alpha >= 0 ? o.mixup_alpha : arch.mixup_alpha;
+    aug.label_smoothing = o.label_smoothing;
+    aug.gain_db = o.gain_db;
+    segment_sampler sampler(&ctx.tracks, &ctx.sets.train, n_bins, n_classes, ctx.spec, aug, ctx.config);
+    const int64_t samples_per_epoch = static_cast<int64_t>(ctx.sets.train.size()) * o.crops_per_track;
+    const int steps = static_cast<int>(std::max<int64_t>(1, (samples_per_epoch + batch - 1) / batch));
+    const int64_t total_steps = static_cast<int64_t>(steps) * epochs;
+    const int64_t warmup_steps = std::min<int64_t>(static_cast<int64_t>(o.warmup_epochs * steps), total_steps / 5);
+
+    train_state st;
+    const std::string ckpt = ctx.run_dir + "/checkpoint.pt";
+    if (o.resume) {
+        if (!fs::exists(ckpt)) {
+            std::fprintf(stderr, "genrescope train: --resume: no checkpoint at %s\n", ckpt.c_str());
+            return 1;
+        }
+        if (!(err = load_checkpoint(ckpt, model, opt, st)).empty()) {
+            std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+            return 1;
+        }
+        if (!o.quiet) std::fprintf(stderr, "resumed after epoch %d (best valid track accuracy %.4f)\n", st.epoch, st.best_metric);
+    }
+    if (!o.quiet) {
+        std::fprintf(stderr, "train %s on %s: %zu train / %zu valid / %zu test tracks, %d classes, %d x %d input, %lld params, %s\n",
+                     arch.name.c_str(), ctx.split_spec.c_str(), ctx.sets.train.size(), ctx.sets.valid.size(),
+                     ctx.sets.test.size(), n_classes, n_bins, ctx.spec.frames,
+                     static_cast<long long>(ir_count_parameters(ctx.graph)), ctx.device_name.c_str());
+    }
+    progress_line progress(o.quiet);
+    segment_batch b;
+    int epochs_this_process = 0;
+    while (st.epoch < epochs && st.epoch - st.best_epoch < o.patience + 1) {
+        const int epoch = st.epoch + 1;
+        // Every epoch draws from generators seeded by (seed, epoch), so a resumed run repeats exactly the
+        // epochs an uninterrupted run would have.
+        std::mt19937_64 rng(static_cast<uint64_t>(o.seed) * 1000003ull + static_cast<uint64_t>(epoch));
+        torch::manual_seed(static_cast<uint64_t>(o.seed) * 7919ull + static_cast<uint64_t>(epoch));
+        model->train();
+        double loss_sum = 0, correct = 0, seen = 0;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int s = 1; s <= steps; ++s) {
+            const double lr = lr_at(base_lr, st.step, warmup_steps, total_steps);
+            for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+            sampler.draw(batch, rng, b);
+            torch::Tensor x = torch::from_blob(b.inputs.data(), {b.n, 1, n_bins, ctx.spec.frames}, torch::kFloat32).to(device);
+            torch::Tensor y = torch::from_blob(b.targets.data(), {b.n, n_classes}, torch::kFloat32).to(device);
+            opt.zero_grad();
+            torch::Tensor logits = model->forward(x);
+            torch::Tensor loss = -(y * torch::log_softmax(logits, 1)).sum(1).mean();
+            const double loss_v = loss.item<double>();
+            if (!std::isfinite(loss_v)) {
+                std::fprintf(stderr, "\ngenrescope train: the loss became %s at epoch %d step %d; try a lower --lr (now %g)\n",
+                             std::isnan(loss_v) ? "NaN" : "infinite", epoch, s, base_lr);
+                return 1;
+            }
+            loss.backward();
+            opt.step();
+            ++st.step;
+            const torch::Tensor pred = logits.argmax(1).cpu();
+            for (int i = 0; i < b.n; ++i) correct += pred[i].item<int64_t>() == b.labels[i] ? 1 : 0;
+            loss_sum += loss_v * b.n;
+            seen += b.n;
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            const double rate = seen / std::max(secs, 1e-9);
+            const double eta = (static_cast<double>(total_steps - st.step) * batch) / std::max(rate, 1e-9);
+            progress.update(epoch, epochs, s, steps, loss_sum / seen, correct / seen, rate, eta);
+        }
+        const double epoch_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        epoch_record rec;
+        rec.epoch = epoch;
+        rec.train_loss = loss_sum / seen;
+        rec.train_accuracy = correct / seen;
+        rec.learning_rate = lr_at(base_lr, st.step - 1, warmup_steps, total_steps);
+        set_predictions valid;
+        predict_set(model, ctx, ctx.sets.valid.empty() ? ctx.sets.train : ctx.sets.valid, device, false, valid);
+        rec.valid_segment_accuracy = valid.segment_accuracy;
+        rec.valid_track_accuracy = valid.track_accuracy;
+        st.history.push_back(rec);
+        st.epoch_seconds.push_back(epoch_s);
+        st.segments_per_s.push_back(seen / std::max(epoch_s, 1e-9));
+        const double metric = rec.valid_track_accuracy;
+        if (st.best_epoch == 0 || metric > st.best_metric) {
+            st.best_metric = metric;
+            st.best_epoch = epoch;
+            st.best_weights = model->weights();
+        }
+        st.epoch = epoch;
+        st.history_json = history_to_json(st);
+        if (!o.quiet) {
+            std::fprintf(stderr, "epoch %d: valid segment acc %.4f, track acc %.4f (best %.4f at epoch %d), %.1f s\n",
+                         epoch, rec.valid_segment_accuracy, rec.valid_track_accuracy, st.best_metric, st.best_epoch,
+                         epoch_s);
+        }
+        if (!(err = save_checkpoint(ckpt, model, opt, st)).empty()) {
+            std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+            return 1;
+        }
+        if (++epochs_this_process == o.stop_after_epochs) {
+            std::fprintf(stderr, "stopping after %d epochs as asked (--stop-after-epochs)\n", epochs_this_process);
+            return 0;
+        }
+    }
+    ctx.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    return finalize_training(model, ctx, st, device);
+}
+
+}  // namespace gs

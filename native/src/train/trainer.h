@@ -1,0 +1,41 @@
+// trainer.h: `genrescope train`: data -> features -> model training with checkpoints -> report + ONNX + card.
+#pragma once
+
+#include <string>
+
+namespace gs {
+
+// Everything `genrescope train` can be told. Negative numbers mean "the architecture's default".
+struct train_options {
+    std::string data_dir;              // GTZAN layout or DIR/<label>/* (exclusive with list_csv)
+    std::string list_csv;              // path,label lines
+    std::string split;                 // gtzan-ff | kfold:K:I | DIR | none; "" = gtzan-ff for GTZAN, else kfold:5:0
+    std::string arch = "genrescope_cnn";
+    std::string feature;               // vgg_small: mel | mfcc | chroma
+    std::string run_dir;               // output folder; "" = runs/<arch>
+    std::string cache_dir;             // feature cache; "" = ~/.cache/genrescope/features ("none" disables)
+    std::string device = "auto";       // auto | cpu | cuda
+    std::string repo_split_dir;        // where the gtzan-ff lists live (default: next to the executable's repo)
+    int epochs = -1;
+    int batch_size = -1;
+    double learning_rate = -1;
+    double weight_decay = -1;
+    double warmup_epochs = 2;          // linear warm-up, then cosine decay to zero
+    double label_smoothing = 0.1;
+    double mixup_alpha = -1;
+    int spec_augment = -1;             // 0/1; -1 = arch default
+    double gain_db = 6.0;
+    int crops_per_track = 2;           // training segments drawn per training track per epoch
+    int patience = 15;                 // epochs without a better validation track accuracy before stopping
+    int seed = 1;
+    int threads = 0;                   // 0 = all cores
+    bool resume = false;               // continue from RUN/checkpoint.pt
+    bool quiet = false;                // no progress lines
+    int stop_after_epochs = -1;        // testing aid: exit (as if killed) after this many epochs of this process
+};
+
+// Runs a training; prints progress on stderr and a summary on stdout. Returns a process exit code
+// (0 success, 1 failure such as unreadable data or a NaN loss, 2 bad options).
+int run_training(const train_options& o);
+
+}  // namespace gs

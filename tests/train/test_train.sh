@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# test_train.sh: trains on generated, clearly separable classes; checks accuracy, speed, skipped bad files,
+# the exported model, and that a run killed with kill -9 and resumed ends exactly like an uninterrupted one.
+# usage: test_train.sh GENRESCOPE MAKE_SYNTH_DATASET WORK_DIR
+set -u
+bin="$1"; synth="$2"; work="$3"
+rm -rf "$work"; mkdir -p "$work"
+passed=0; failed=0
+ok() { passed=$((passed + 1)); echo "PASS $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+ge() { node -e "process.exit(Number(process.argv[1]) >= Number(process.argv[2]) ? 0 : 1)" "$1" "$2"; }
+json() { node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); console.log(eval(process.argv[2]))" "$1" "$2"; }
+
+"$synth" "$work/data" --tracks-per-class 12 --seconds 4 --bad || { echo "FAIL dataset"; exit 1; }
+common=(--data "$work/data" --split kfold:4:0 --arch genrescope_cnn --epochs 5 --batch-size 16 --crops-per-track 4
+        --cache-dir "$work/cache" --seed 3 --threads 2 --patience 100)
+
+# 1. An uninterrupted run: accuracy, time, outputs.
+start=$(date +%s%N)
+"$bin" train "${common[@]}" --run-dir "$work/run_a" >"$work/a.out" 2>"$work/a.err"
+rc=$?
+elapsed=$(( ($(date +%s%N) - start) / 1000000000 ))
+if [ "$rc" = 0 ]; then ok "train exits 0 (${elapsed} s)"; else bad "train exit $rc: $(tail -3 "$work/a.err")"; fi
+cat "$work/a.out"
+acc="$(json "$work/run_a/report.json" "j.metrics.test.track.accuracy")"
+if [ -n "$acc" ] && ge "$acc" 0.95; then ok "test track accuracy $acc >= 0.95"; else bad "test track accuracy $acc < 0.95"; fi
+if [ "$elapsed" -lt 60 ]; then ok "trained in under a minute"; else bad "training took $elapsed s"; fi
+for f in model.onnx model.json report.json report.html checkpoint.pt; do
+    if [ -s "$work/run_a/$f" ]; then ok "wrote $f"; else bad "missing $f"; fi
+done
+if grep -q "broken.wav" "$work/a.err" && grep -q "broken.wav" "$work/run_a/report.json"; then ok "bad file skipped and reported"; else bad "bad file not reported"; fi
+sha="$(sha256sum "$work/run_a/model.onnx" | cut -d' ' -f1)"
+if [ "$sha" = "$(json "$work/run_a/model.json" "j.onnx_sha256")" ]; then ok "card pins the model's sha256"; else bad "card sha256 differs"; fi
+if grep -q "http://\|https://" "$work/run_a/report.html"; then bad "report.html references another origin"; else ok "report.html self-contained"; fi
+
+# 2. kill -9 mid-epoch, then --resume: the same final model, bit for bit.
+"$bin" train "${common[@]}" --run-dir "$work/run_b" --quiet >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+    [ -s "$work/run_b/checkpoint.pt" ] && break
+    sleep 0.05
+done
+sleep 0.3
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+if [ -s "$work/run_b/checkpoint.pt" ] && [ ! -s "$work/run_b/model.onnx" ]; then ok "killed mid-training after a checkpoint"; else bad "kill did not land mid-training"; fi
+"$bin" train "${common[@]}" --run-dir "$work/run_b" --resume >"$work/b.out" 2>"$work/b.err"
+rc=$?
+if [ "$rc" = 0 ]; then ok "resume exits 0"; else bad "resume exit $rc: $(tail -3 "$work/b.err")"; fi
+if grep -q "resumed after epoch" "$work/b.err"; then ok "resumed from the checkpoint"; else bad "did not resume"; fi
+if [ "$(json "$work/run_b/model.json" "j.onnx_sha256")" = "$sha" ]; then ok "resumed run ends with the identical model"; else bad "resumed model differs: $(cat "$work/b.out") vs $(cat "$work/a.out")"; fi
+if [ "$(json "$work/run_b/report.json" "j.metrics.test.track.accuracy")" = "$acc" ]; then ok "resumed run reaches the same metrics"; else bad "metrics differ after resume"; fi
+
+# 3. Bad options and data.
+"$bin" train --data "$work/nope" --run-dir "$work/x" --quiet >/dev/null 2>"$work/e.err"; rc=$?
+if [ "$rc" = 1 ] && [ "$(wc -l <"$work/e.err")" -ge 1 ]; then ok "missing data dir: exit 1 with a message"; else bad "missing data dir: exit $rc"; fi
+"$bin" train --data "$work/data" --arch nonesuch >/dev/null 2>&1; rc=$?
+if [ "$rc" = 2 ]; then ok "unknown arch: exit 2"; else bad "unknown arch: exit $rc"; fi
+n_archs="$("$bin" archs | wc -l)"
+if [ "$n_archs" -ge 9 ]; then ok "archs lists $n_archs architectures"; else bad "archs lists $n_archs"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
