@@ -27,6 +27,9 @@ const char* kUsage =
     "      Times batch resampling of a generated clip.\n"
     "  genrescope archs\n"
     "      Lists the architectures the trainer knows, one line each.\n"
+    "  genrescope classify [--model models/default.onnx] [--json|--csv] [--threads N] FILES...\n"
+    "      Genre probabilities per file (and per segment with --json); continues past bad files; exit 0 when\n"
+    "      at least one file was classified.\n"
     "  genrescope train --data DIR | --list FILE.csv [options]\n"
     "      Trains a model on a folder of labelled audio (GTZAN layout DIR/genres/<genre>/*, or DIR/<label>/*)\n"
     "      and writes RUN/model.onnx, RUN/model.json (model card), RUN/report.json and RUN/report.html.\n"
@@ -52,8 +55,9 @@ int main(int argc, char** argv) {
 #ifdef GENRESCOPE_HAVE_TRAINER
     if (cmd == "train") return gs::cmd_train(argc - 2, argv + 2);
     if (cmd == "archs") return gs::cmd_archs(argc - 2, argv + 2);
+    if (cmd == "classify") return gs::cmd_classify(argc - 2, argv + 2);
 #else
-    if (cmd == "train" || cmd == "archs") {
+    if (cmd == "train" || cmd == "archs" || cmd == "classify") {
         std::fprintf(stderr, "genrescope: '%s' needs the native build with libtorch and ONNX\n", cmd.c_str());
         return gs::kExitUsage;
     }

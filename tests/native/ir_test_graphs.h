@@ -37,7 +37,8 @@ public:
     std::string conv(const std::string& x, int64_t out, int64_t kh, int64_t kw, int64_t sh = 1, int64_t sw = 1,
                      int64_t ph = 0, int64_t pw = 0) {
         const shape_t& s = shape.at(x);
-        ir_node& n = add(ir_op::conv2d, "conv", {x}, {1, out, (s[2] + 2 * ph - kh) / sh + 1, (s[3] + 2 * pw - kw) / sw + 1});
+        ir_node& n = add(ir_op::conv2d, "conv", {x},
+                         {1, out, (s[2] + 2 * ph - kh) / sh + 1, (s[3] + 2 * pw - kw) / sw + 1});
         n.ints = {{"out_channels", out}, {"kernel_h", kh}, {"kernel_w", kw}, {"stride_h", sh},
                   {"stride_w", sw},      {"pad_h", ph},    {"pad_w", pw}};
         n.params = {{"weight", {out, s[1], kh, kw}}, {"bias", {out}}};

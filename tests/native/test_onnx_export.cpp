@@ -266,7 +266,8 @@ TEST(Reference, GruTwoStepsBothDirections) {
         w["gru1.bias_ih" + d] = {0, 0, 0};
         w["gru1.bias_hh" + d] = {0.1f, 0.2f, 0.3f};
     }
-    // Hand-computed (Python, double) with r = s(W_ir x + W_hr h + b_hr), z = s(...), n = tanh(W_in x + r(W_hn h + b_hn)):
+    // Hand-computed (Python, double) with r = s(W_ir x + W_hr h + b_hr), z = s(...),
+    // n = tanh(W_in x + r (W_hn h + b_hn)), h' = (1 - z) n + z h:
     // forward x = 1 then -1 -> 0.11796186465050898; reverse x = -1 then 1 -> 0.41703824951517204.
     expect_near_all(run_ref(g, w, {1, -1}, 1, h), {0.11796186465050898, 0.41703824951517204});
     // One step (x = 1, h0 = 0): r = s(0.6), z = s(-0.3), n = tanh(1 + 0.3 r), h = (1 - z) n.
@@ -421,7 +422,9 @@ TEST(OnnxExport, Errors) {
     m.mutable_graph()->mutable_node(0)->set_op_type("NoSuchOp");
     EXPECT_NE(gs::onnx_check(m.SerializeAsString()), "");
     m = parse(bytes);
-    m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(7);
+    onnx::TensorShapeProto* out_shape = m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()
+                                            ->mutable_shape();
+    out_shape->mutable_dim(1)->set_dim_value(7);
     EXPECT_NE(gs::onnx_check(m.SerializeAsString()), "");  // strict shape inference sees [batch, 3]
 }
 
@@ -511,8 +514,9 @@ TEST(OnnxImport, PytorchLayoutInitializersAndErrors) {
     EXPECT_TRUE(back.empty());
     ir_graph other = g;  // a different hidden size: onnx_W has the wrong shape
     other.nodes[1].ints["hidden_size"] = 4;
-    for (gs::ir_param& p : other.nodes[1].params) p.shape = p.name.find("weight_ih") == 0 ? shape_t{12, 4}
-                                                          : p.name.find("weight_hh") == 0 ? shape_t{12, 4} : shape_t{12};
+    for (gs::ir_param& p : other.nodes[1].params) {
+        p.shape = p.name.find("weight") == 0 ? shape_t{12, 4} : shape_t{12};  // I = H = 4
+    }
     other.nodes[2].params[0].shape = {3, 4};
     std::map<std::string, shape_t> s;
     ASSERT_EQ(gs::ir_infer_shapes(other, 1, s), "");

@@ -337,6 +337,7 @@ TEST(Report, HtmlIsSelfContainedBalancedAndEscaped) {
     EXPECT_NE(html.find("jazz/jazz.00054.wav"), std::string::npos);
     EXPECT_NE(html.find("tempo (BPM)"), std::string::npos);
     EXPECT_NE(html.find(gs::format_number(100.0 * r.test_track.accuracy, 1) + "%"), std::string::npos);
+    EXPECT_EQ(html.find("=\"n/a\""), std::string::npos);
 }
 
 TEST(Report, HtmlRefusesMismatchedLabels) {
@@ -417,6 +418,7 @@ TEST(Report, PartialReportWithoutLabelsRenders) {
     EXPECT_NE(html.find("class 1"), std::string::npos);
     EXPECT_NE(html.find("validation, track level"), std::string::npos);
     EXPECT_NE(html.find("66.7%"), std::string::npos);
+    // Non-finite values never reach SVG coordinates (format_number would write "n/a" there).
+    EXPECT_EQ(html.find("=\"n/a\""), std::string::npos);
     EXPECT_EQ(html.find("nan"), std::string::npos);
-    EXPECT_EQ(html.find("inf"), std::string::npos);
 }

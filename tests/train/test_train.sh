@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test_train.sh: trains on generated, clearly separable classes; checks accuracy, speed, skipped bad files,
 # the exported model, and that a run killed with kill -9 and resumed ends exactly like an uninterrupted one.
-# usage: test_train.sh GENRESCOPE MAKE_SYNTH_DATASET WORK_DIR
+# usage: test_train.sh GENRESCOPE MAKE_SYNTH_DATASET WORK_DIR SHARED_DIR
 set -u
-bin="$1"; synth="$2"; work="$3"
+bin="$1"; synth="$2"; work="$3"; shared="$4"
 rm -rf "$work"; mkdir -p "$work"
 passed=0; failed=0
 ok() { passed=$((passed + 1)); echo "PASS $1"; }
@@ -51,7 +51,37 @@ if grep -q "resumed after epoch" "$work/b.err"; then ok "resumed from the checkp
 if [ "$(json "$work/run_b/model.json" "j.onnx_sha256")" = "$sha" ]; then ok "resumed run ends with the identical model"; else bad "resumed model differs: $(cat "$work/b.out") vs $(cat "$work/a.out")"; fi
 if [ "$(json "$work/run_b/report.json" "j.metrics.test.track.accuracy")" = "$acc" ]; then ok "resumed run reaches the same metrics"; else bad "metrics differ after resume"; fi
 
-# 3. Bad options and data.
+# 3. classify: every shared clip (wav, mp3, ogg, flac) and every bad file, as JSON; the run goes on past errors.
+model="$work/run_a/model.onnx"
+files=("$shared"/clips/*.* "$shared"/clips/bad/*)
+"$bin" classify --model "$model" --json "${files[@]}" >"$work/c.json" 2>"$work/c.err"; rc=$?
+if [ "$rc" = 0 ]; then ok "classify exits 0 with some bad files"; else bad "classify exit $rc"; fi
+check="$(node -e '
+const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const n = Number(process.argv[2]), nbad = Number(process.argv[3]);
+let errs = 0, good = 0, problems = [];
+for (const e of r) {
+  if (e.error) { errs++; continue; }
+  good++;
+  const s = e.probabilities.reduce((a, b) => a + b, 0);
+  if (Math.abs(s - 1) > 1e-3) problems.push(e.file + " sums to " + s);
+  if (!e.labels.includes(e.top) || e.segments.length < 1 || !(e.duration_s > 0)) problems.push(e.file + " incomplete");
+  for (const seg of e.segments) if (!(seg.end_s > seg.start_s) || seg.probabilities.length != e.labels.length) problems.push(e.file + " bad segment");
+}
+if (r.length != n) problems.push("entries " + r.length + " != files " + n);
+if (errs != nbad) problems.push("errors " + errs + " != bad files " + nbad);
+console.log(problems.length ? problems.join("; ") : "ok " + good + " classified, " + errs + " errors");
+' "$work/c.json" "${#files[@]}" "$(ls "$shared"/clips/bad | wc -l)")"
+case "$check" in ok*) ok "classify JSON: $check" ;; *) bad "classify JSON: $check" ;; esac
+"$bin" classify --model "$model" --csv "$shared"/clips/rock.00005-10s-16s.wav >"$work/c.csv"; rc=$?
+if [ "$rc" = 0 ] && [ "$(wc -l <"$work/c.csv")" = 2 ] && head -1 "$work/c.csv" | grep -q "^file,top,"; then ok "classify CSV"; else bad "classify CSV"; fi
+"$bin" classify --model "$model" "$shared"/clips/bad/empty.wav >/dev/null 2>&1; rc=$?
+if [ "$rc" = 1 ]; then ok "classify: all files bad -> exit 1"; else bad "classify all bad: exit $rc"; fi
+mkdir -p "$work/tampered" && cp "$model" "$work/tampered/model.onnx" && sed -E 's/"onnx_sha256": "[0-9a-f]+"/"onnx_sha256": "deadbeef00000000000000000000000000000000000000000000000000000000"/' "$work/run_a/model.json" >"$work/tampered/model.json"
+"$bin" classify --model "$work/tampered/model.onnx" "$shared"/clips/rock.00005-10s-16s.wav >/dev/null 2>"$work/t.err"; rc=$?
+if [ "$rc" = 1 ] && grep -q "does not match its card" "$work/t.err"; then ok "classify refuses a model that does not match its card"; else bad "tampered card: exit $rc"; fi
+
+# 4. Bad options and data.
 "$bin" train --data "$work/nope" --run-dir "$work/x" --quiet >/dev/null 2>"$work/e.err"; rc=$?
 if [ "$rc" = 1 ] && [ "$(wc -l <"$work/e.err")" -ge 1 ]; then ok "missing data dir: exit 1 with a message"; else bad "missing data dir: exit $rc"; fi
 "$bin" train --data "$work/data" --arch nonesuch >/dev/null 2>&1; rc=$?

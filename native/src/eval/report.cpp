@@ -54,7 +54,7 @@ json_value run_info::to_json(const std::vector<std::string>& labels) const {
     j.set("epochs", epochs);
     j.set("wall_time_s", number_or_null(wall_time_s));
     j.set("segments_per_s", number_or_null(segments_per_s));
-    j.set("aggregation", aggregation);
+    j.set("track_aggregation", track_aggregation);
     j.set("created", created);
     return j;
 }

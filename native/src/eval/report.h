@@ -41,7 +41,7 @@ struct run_info {
     int epochs = 0;
     double wall_time_s = std::numeric_limits<double>::quiet_NaN();
     double segments_per_s = std::numeric_limits<double>::quiet_NaN();  // training throughput
-    std::string aggregation = "mean";  // how segment probabilities became track probabilities
+    std::string track_aggregation = "mean";  // gs::to_string(aggregation): how segment probabilities became track probabilities
     std::string created;          // free-form timestamp, e.g. ISO 8601
     json_value to_json(const std::vector<std::string>& labels) const;
 };

@@ -234,7 +234,7 @@ std::string info_section(const run_report& r) {
     s += kv("epochs", std::to_string(in.epochs));
     s += kv("wall time", std::isfinite(in.wall_time_s) ? format_number(in.wall_time_s, 1) + " s" : "n/a");
     s += kv("training throughput", std::isfinite(in.segments_per_s) ? format_number(in.segments_per_s, 1) + " segments/s" : "n/a");
-    s += kv("track aggregation", html_escape(in.aggregation));
+    s += kv("track aggregation", html_escape(in.track_aggregation));
     s += kv("created", html_escape(in.created));
     s += "</tbody></table>\n";
     if (!in.counts.empty()) {
@@ -328,7 +328,8 @@ std::string write_report_html(const run_report& r, std::string& html) {
     h += kpi(head ? pct(head->accuracy) : "n/a", "accuracy" + html_escape(where));
     h += kpi(head ? format_number(head->macro_f1, 3) : "n/a", "macro-F1" + html_escape(where));
     h += kpi(head ? format_number(head->roc_auc_macro, 3) : "n/a", "macro ROC-AUC" + html_escape(where));
-    h += kpi(format_number(r.calibration.ece_after, 3), "ECE after temperature scaling (before: " +
+    const std::string ece_where = r.calibration.measured_on.empty() ? "" : " on " + html_escape(r.calibration.measured_on);
+    h += kpi(format_number(r.calibration.ece_after, 3), "ECE" + ece_where + " after temperature scaling (before: " +
                                                             format_number(r.calibration.ece_before, 3) + ")");
     std::string counts;
     for (const char* split : {"train", "valid", "test"}) {

@@ -125,7 +125,9 @@ std::string infer_node(const ir_node& n, const std::vector<shape_t>& in, shape_t
         if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 4, 4)).empty()) return e;
         const int64_t kh = n.get_int("kernel_h"), kw = n.get_int("kernel_w");
         const int64_t sh = n.get_int("stride_h", kh), sw = n.get_int("stride_w", kw);
-        if (kh < 1 || kw < 1 || sh < 1 || sw < 1) return "bad attributes (need kernel_h, kernel_w, stride_h, stride_w >= 1)";
+        if (kh < 1 || kw < 1 || sh < 1 || sw < 1) {
+            return "bad attributes (need kernel_h, kernel_w, stride_h, stride_w >= 1)";
+        }
         out = {x[0], x[1], window_out(x[2], kh, sh, 0), window_out(x[3], kw, sw, 0)};
         if (out[2] < 1 || out[3] < 1) return "kernel larger than input " + shape_str(x);
         return "";

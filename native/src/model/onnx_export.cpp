@@ -163,8 +163,11 @@ void export_recurrent(graph_builder& b, const ir_node& n, const ir_weights& w, c
 void export_node(graph_builder& b, const ir_node& n, const ir_weights& w, const shape_t& xs) {
     std::vector<std::string> in;
     for (const std::string& i : n.inputs) in.push_back(b.value(i));
-    for (const ir_param& p : n.params) {
-        if (n.op != ir_op::gru && n.op != ir_op::lstm) b.init_float(n.name + "." + p.name, p.shape, w.at(n.name + "." + p.name).data());
+    if (n.op != ir_op::gru && n.op != ir_op::lstm) {
+        for (const ir_param& p : n.params) {
+            const std::string full = n.name + "." + p.name;
+            b.init_float(full, p.shape, w.at(full).data());
+        }
     }
     const std::string& y = n.output;
     switch (n.op) {
@@ -401,7 +404,9 @@ std::string import_weights(const std::string& bytes, const ir_graph& g, ir_weigh
         auto it = inits.find(name);
         if (it == inits.end()) return "missing initializer '" + name + "'";
         const shape_t have(it->second->dims().begin(), it->second->dims().end());
-        if (have != dims) return "initializer '" + name + "' has shape " + shape_str(have) + ", expected " + shape_str(dims);
+        if (have != dims) {
+            return "initializer '" + name + "' has shape " + shape_str(have) + ", expected " + shape_str(dims);
+        }
         return initializer_values(*it->second, out);
     };
     for (const ir_node& n : g.nodes) {

@@ -1,0 +1,184 @@
+// cmd_classify.cpp: `genrescope classify`: tags audio files with the model's genre probabilities.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "audio_load.h"
+#include "cli_args.h"
+#include "commands.h"
+#include "genrescope/features.h"
+#include "genrescope/json.h"
+#include "genrescope/segments.h"
+#include "model/model_loader.h"
+
+namespace gs {
+
+namespace {
+
+constexpr int kBatch = 64;  // segments per forward pass
+
+struct file_result {
+    std::string file;
+    std::string error;
+    std::vector<float> probabilities;             // track level
+    std::vector<std::vector<float>> segment_probs;
+    std::vector<std::pair<double, double>> segment_times;
+    double duration_s = 0;
+};
+
+double round6(double v) { return std::round(v * 1e6) / 1e6; }
+
+std::string classify_file(const std::string& path, loaded_model& m, feature_extractor& fx, file_result& r) {
+    r.file = path;
+    const model_card& card = m.card;
+    audio_buffer audio;
+    std::string err = load_audio_file(path, card.features.sample_rate_hz, audio);
+    if (!err.empty()) return err;
+    r.duration_s = static_cast<double>(audio.samples.size()) / card.features.sample_rate_hz;
+    if (audio.samples.empty()) return path + ": no audio samples";
+    std::vector<float> feats;
+    size_t n_frames = 0;
+    err = fx.compute(audio.samples.data(), audio.samples.size(), feats, n_frames);
+    audio = audio_buffer{};  // free the samples before running the model
+    if (!err.empty()) return path + ": " + err;
+    apply_normalisation(card.features, feats.data(), static_cast<int>(n_frames), n_frames, 1);
+    segment_spec spec;
+    spec.frames = card.segment_frames;
+    spec.hop_frames = card.segment_hop_frames;
+    const std::vector<size_t> starts = segment_starts(n_frames, spec);
+    const int nb = card.features.n_bins();
+    const int n_classes = static_cast<int>(card.labels.size());
+    const size_t seg = static_cast<size_t>(nb) * spec.frames;
+    std::vector<float> probs;
+    std::vector<float> batch;
+    torch::NoGradGuard no_grad;
+    for (size_t s0 = 0; s0 < starts.size(); s0 += kBatch) {
+        const size_t n = std::min<size_t>(kBatch, starts.size() - s0);
+        batch.assign(n * seg, 0.0f);
+        for (size_t i = 0; i < n; ++i) {
+            const size_t start = starts[s0 + i];
+            for (int b = 0; b < nb; ++b) {
+                const float* row = feats.data() + static_cast<size_t>(b) * n_frames;
+                float* dst = batch.data() + i * seg + static_cast<size_t>(b) * spec.frames;
+                for (int f = 0; f < spec.frames; ++f) dst[f] = start + f < n_frames ? row[start + f] : 0.0f;
+            }
+        }
+        torch::Tensor x = torch::from_blob(batch.data(), {static_cast<int64_t>(n), 1, nb, spec.frames}, torch::kFloat32);
+        torch::Tensor p = m.module->forward_all(x).at(m.graph.output).contiguous();
+        probs.insert(probs.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    }
+    aggregation how = aggregation::mean;
+    parse_aggregation(card.aggregation, how);
+    r.probabilities = aggregate(probs.data(), starts.size(), n_classes, how);
+    const double frame_s = static_cast<double>(card.features.stft.hop_length) / card.features.sample_rate_hz;
+    for (size_t s = 0; s < starts.size(); ++s) {
+        r.segment_probs.emplace_back(probs.begin() + static_cast<std::ptrdiff_t>(s * n_classes),
+                                     probs.begin() + static_cast<std::ptrdiff_t>((s + 1) * n_classes));
+        r.segment_times.emplace_back(starts[s] * frame_s, std::min(r.duration_s, (starts[s] + spec.frames) * frame_s));
+    }
+    return "";
+}
+
+json_value result_json(const file_result& r, const model_card& card) {
+    json_value j = json_value::object();
+    j.set("file", r.file);
+    if (!r.error.empty()) {
+        j.set("error", r.error);
+        return j;
+    }
+    const size_t top = static_cast<size_t>(std::max_element(r.probabilities.begin(), r.probabilities.end()) - r.probabilities.begin());
+    j.set("top", card.labels[top]);
+    json_value labels = json_value::array(), probs = json_value::array();
+    for (size_t c = 0; c < card.labels.size(); ++c) {
+        labels.push_back(card.labels[c]);
+        probs.push_back(round6(r.probabilities[c]));
+    }
+    j.set("labels", labels);
+    j.set("probabilities", probs);
+    json_value segs = json_value::array();
+    for (size_t s = 0; s < r.segment_probs.size(); ++s) {
+        json_value e = json_value::object();
+        e.set("start_s", round6(r.segment_times[s].first));
+        e.set("end_s", round6(r.segment_times[s].second));
+        json_value p = json_value::array();
+        for (float v : r.segment_probs[s]) p.push_back(round6(v));
+        e.set("probabilities", p);
+        segs.push_back(e);
+    }
+    j.set("segments", segs);
+    j.set("duration_s", round6(r.duration_s));
+    return j;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+}  // namespace
+
+int cmd_classify(int argc, char** argv) {
+    cli_args a(argc, argv, 0, {"model", "threads"}, {"json", "csv"});
+    const int threads = a.get_int("threads", 1, 1, 1024);
+    if (!a.error().empty() || a.positional().empty() || (a.has("json") && a.has("csv"))) {
+        std::fprintf(stderr, "genrescope classify: %s\nusage: genrescope classify [--model models/default.onnx] [--json|--csv] FILES...\n",
+                     !a.error().empty() ? a.error().c_str() : a.positional().empty() ? "no files given" : "--json and --csv exclude each other");
+        return kExitUsage;
+    }
+    torch::set_num_threads(threads);
+    loaded_model m;
+    std::string err = load_model(a.get("model", GENRESCOPE_DEFAULT_MODEL), m);
+    feature_extractor fx;
+    if (err.empty()) err = fx.init(m.card.features);
+    if (!err.empty()) {
+        std::fprintf(stderr, "genrescope classify: %s\n", err.c_str());
+        return kExitFailure;
+    }
+    const bool as_json = a.has("json"), as_csv = a.has("csv");
+    json_value all = json_value::array();
+    if (as_csv) {
+        std::printf("file,top");
+        for (const std::string& l : m.card.labels) std::printf(",%s", csv_field(l).c_str());
+        std::printf(",duration_s,error\n");
+    }
+    int ok = 0;
+    for (const std::string& path : a.positional()) {
+        file_result r;
+        r.error = classify_file(path, m, fx, r);
+        if (r.error.empty()) ++ok;
+        else std::fprintf(stderr, "genrescope classify: %s\n", r.error.c_str());
+        if (as_json) {
+            all.push_back(result_json(r, m.card));
+        } else if (as_csv) {
+            std::printf("%s,", csv_field(path).c_str());
+            if (r.error.empty()) {
+                const size_t top = static_cast<size_t>(std::max_element(r.probabilities.begin(), r.probabilities.end()) - r.probabilities.begin());
+                std::printf("%s", csv_field(m.card.labels[top]).c_str());
+                for (float p : r.probabilities) std::printf(",%.6f", p);
+                std::printf(",%.3f,\n", r.duration_s);
+            } else {
+                for (size_t c = 0; c <= m.card.labels.size(); ++c) std::printf(",");
+                std::printf(",%s\n", csv_field(r.error).c_str());
+            }
+        } else if (r.error.empty()) {
+            std::vector<size_t> order(m.card.labels.size());
+            for (size_t c = 0; c < order.size(); ++c) order[c] = c;
+            std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return r.probabilities[x] > r.probabilities[y]; });
+            std::printf("%s: %s (%.2f)", path.c_str(), m.card.labels[order[0]].c_str(), r.probabilities[order[0]]);
+            for (size_t k = 1; k < std::min<size_t>(3, order.size()); ++k) {
+                std::printf("%s %s %.2f", k == 1 ? "; then" : ",", m.card.labels[order[k]].c_str(), r.probabilities[order[k]]);
+            }
+            std::printf(" [%.1f s, %zu segments]\n", r.duration_s, r.segment_probs.size());
+        }
+    }
+    if (as_json) std::printf("%s\n", json_write(all, 2).c_str());
+    return ok > 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace gs

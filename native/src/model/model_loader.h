@@ -1,0 +1,24 @@
+// model_loader.h: loads model.onnx + its card into a runnable libtorch module (the .onnx is the one artifact).
+#pragma once
+
+#include <string>
+
+#include "model/ir_torch.h"
+#include "model/model_card.h"
+
+namespace gs {
+
+struct loaded_model {
+    model_card card;
+    ir_graph graph;
+    ir_module module{nullptr};
+};
+
+// The card path that belongs to a model path: "dir/name.onnx" -> "dir/name.json".
+std::string card_path_for(const std::string& onnx_path);
+
+// Reads onnx_path and its card, checks the card's sha256 against the file, rebuilds the card's architecture
+// and loads the weights from the ONNX initializers. Returns "" or a one-line error.
+std::string load_model(const std::string& onnx_path, loaded_model& out);
+
+}  // namespace gs
