@@ -13,6 +13,7 @@ int cmd_filters(int argc, char** argv);   // genrescope filters {mel|chroma} OUT
 int cmd_bench(int argc, char** argv);     // genrescope bench features [--seconds S] [--repeat N] [--json]
 int cmd_train(int argc, char** argv);     // genrescope train --data DIR ... (builds with the trainer only)
 int cmd_archs(int argc, char** argv);     // genrescope archs
+int cmd_eval(int argc, char** argv);      // genrescope eval --model M.onnx --data DIR [--split ...] [--json]
 int cmd_classify(int argc, char** argv);  // genrescope classify [--model M.onnx] [--json|--csv] FILES...
 
 }  // namespace gs

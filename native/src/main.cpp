@@ -30,6 +30,8 @@ const char* kUsage =
     "  genrescope classify [--model models/default.onnx] [--json|--csv] [--threads N] FILES...\n"
     "      Genre probabilities per file (and per segment with --json); continues past bad files; exit 0 when\n"
     "      at least one file was classified.\n"
+    "  genrescope eval --model M.onnx --data DIR | --list FILE.csv [--split SPEC] [--set test|valid|train|all] [--json]\n"
+    "      The trainer's metrics (segment and track level) for an existing model.\n"
     "  genrescope train --data DIR | --list FILE.csv [options]\n"
     "      Trains a model on a folder of labelled audio (GTZAN layout DIR/genres/<genre>/*, or DIR/<label>/*)\n"
     "      and writes RUN/model.onnx, RUN/model.json (model card), RUN/report.json and RUN/report.html.\n"
@@ -56,8 +58,9 @@ int main(int argc, char** argv) {
     if (cmd == "train") return gs::cmd_train(argc - 2, argv + 2);
     if (cmd == "archs") return gs::cmd_archs(argc - 2, argv + 2);
     if (cmd == "classify") return gs::cmd_classify(argc - 2, argv + 2);
+    if (cmd == "eval") return gs::cmd_eval(argc - 2, argv + 2);
 #else
-    if (cmd == "train" || cmd == "archs" || cmd == "classify") {
+    if (cmd == "train" || cmd == "archs" || cmd == "classify" || cmd == "eval") {
         std::fprintf(stderr, "genrescope: '%s' needs the native build with libtorch and ONNX\n", cmd.c_str());
         return gs::kExitUsage;
     }

@@ -81,7 +81,17 @@ mkdir -p "$work/tampered" && cp "$model" "$work/tampered/model.onnx" && sed -E '
 "$bin" classify --model "$work/tampered/model.onnx" "$shared"/clips/rock.00005-10s-16s.wav >/dev/null 2>"$work/t.err"; rc=$?
 if [ "$rc" = 1 ] && grep -q "does not match its card" "$work/t.err"; then ok "classify refuses a model that does not match its card"; else bad "tampered card: exit $rc"; fi
 
-# 4. Bad options and data.
+# 4. eval reproduces the report's test metrics from the exported model alone.
+eval_acc="$("$bin" eval --model "$model" --data "$work/data" --split kfold:4:0 --cache-dir "$work/cache" --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).metrics.track.accuracy))')"
+if [ "$eval_acc" = "$acc" ]; then ok "eval on the test fold: $eval_acc (as in the report)"; else bad "eval accuracy $eval_acc != report $acc"; fi
+
+# 5. All folds of a k-fold protocol: mean +- std.
+"$bin" train --data "$work/data" --split kfold:3 --epochs 2 --batch-size 16 --crops-per-track 2 --cache-dir "$work/cache" \
+    --threads 2 --run-dir "$work/kfold" --quiet >"$work/k.out" 2>"$work/k.err"; rc=$?
+folds="$(json "$work/kfold/kfold_summary.json" "j.folds.length" 2>/dev/null)"
+if [ "$rc" = 0 ] && [ "$folds" = 3 ] && [ -s "$work/kfold/fold_2/model.onnx" ]; then ok "kfold:3 trains 3 folds and summarises ($(cat "$work/k.out"))"; else bad "kfold:3: exit $rc, folds '$folds'"; fi
+
+# 6. Bad options and data.
 "$bin" train --data "$work/nope" --run-dir "$work/x" --quiet >/dev/null 2>"$work/e.err"; rc=$?
 if [ "$rc" = 1 ] && [ "$(wc -l <"$work/e.err")" -ge 1 ]; then ok "missing data dir: exit 1 with a message"; else bad "missing data dir: exit $rc"; fi
 "$bin" train --data "$work/data" --arch nonesuch >/dev/null 2>&1; rc=$?

@@ -10,12 +10,14 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
 
 #include "data/dataset.h"
 #include "data/feature_cache.h"
+#include "eval/metrics.h"
 #include "model/archs.h"
 #include "model/ir_torch.h"
 #include "train/finalize.h"
@@ -203,7 +205,71 @@ std::string load_checkpoint(const std::string& path, ir_module& model, torch::op
 
 // [SECTION] run_training -----------------------------------------------------------------------------------
 
+namespace {
+int run_single(const train_options& o);
+
+// "kfold:K" (no fold index): trains every fold in RUN/fold_I and writes RUN/kfold_summary.json (mean +- std).
+int run_all_folds(const train_options& o, int k) {
+    const std::string base = o.run_dir.empty() ? "runs/" + o.arch : o.run_dir;
+    std::vector<double> seg_acc, track_acc, track_f1;
+    json_value folds = json_value::array();
+    for (int i = 0; i < k; ++i) {
+        train_options f = o;
+        f.split = "kfold:" + std::to_string(k) + ":" + std::to_string(i);
+        f.run_dir = base + "/fold_" + std::to_string(i);
+        if (!o.quiet) std::fprintf(stderr, "=== fold %d of %d ===\n", i + 1, k);
+        const int rc = run_single(f);
+        if (rc != 0) return rc;
+        std::ifstream in(f.run_dir + "/report.json");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        json_value rep;
+        if (!json_parse(ss.str(), rep).empty()) {
+            std::fprintf(stderr, "genrescope train: cannot read %s/report.json\n", f.run_dir.c_str());
+            return 1;
+        }
+        const json_value& t = rep["metrics"]["test"];
+        seg_acc.push_back(t["segment"]["accuracy"].as_number(NAN));
+        track_acc.push_back(t["track"]["accuracy"].as_number(NAN));
+        track_f1.push_back(t["track"]["macro_f1"].as_number(NAN));
+        json_value fj = json_value::object();
+        fj.set("fold", i);
+        fj.set("run_dir", f.run_dir);
+        fj.set("test_segment_accuracy", seg_acc.back());
+        fj.set("test_track_accuracy", track_acc.back());
+        fj.set("test_track_macro_f1", track_f1.back());
+        folds.push_back(fj);
+    }
+    json_value summary = json_value::object();
+    summary.set("arch", o.arch);
+    summary.set("protocol", "stratified " + std::to_string(k) + "-fold cross-validation by track");
+    summary.set("folds", folds);
+    summary.set("test_segment_accuracy", summarize_folds(seg_acc).to_json());
+    summary.set("test_track_accuracy", summarize_folds(track_acc).to_json());
+    summary.set("test_track_macro_f1", summarize_folds(track_f1).to_json());
+    std::ofstream(base + "/kfold_summary.json") << json_write(summary, 2) << "\n";
+    const mean_std ta = summarize_folds(track_acc), tf = summarize_folds(track_f1);
+    std::printf("%s, %d-fold: test track accuracy %.4f +- %.4f, macro-F1 %.4f +- %.4f (%s/kfold_summary.json)\n",
+                o.arch.c_str(), k, ta.mean, ta.std, tf.mean, tf.std, base.c_str());
+    return 0;
+}
+}  // namespace
+
 int run_training(const train_options& o) {
+    int k = 0;
+    char tail = 0;
+    if (std::sscanf(o.split.c_str(), "kfold:%d%c", &k, &tail) == 1) {
+        if (k < 2 || k > 100) {
+            std::fprintf(stderr, "genrescope train: kfold:K needs 2 <= K <= 100\n");
+            return 2;
+        }
+        return run_all_folds(o, k);
+    }
+    return run_single(o);
+}
+
+namespace {
+int run_single(const train_options& o) {
     const auto t_start = std::chrono::steady_clock::now();
     arch_info arch;
     std::string err = find_arch(o.arch, o.feature, arch);
@@ -366,5 +432,6 @@ int run_training(const train_options& o) {
     ctx.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     return finalize_training(model, ctx, st, device);
 }
+}  // namespace
 
 }  // namespace gs
