@@ -11,6 +11,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "genrescope/features.h"
+#include "genrescope/streaming.h"
 #include "genrescope/json.h"
 #include "genrescope/segments.h"
 #include "model/model_loader.h"
@@ -19,7 +20,7 @@ namespace gs {
 
 namespace {
 
-constexpr int kBatch = 64;  // segments per forward pass
+constexpr int kBatch = 16;  // segments per forward pass (bounds activation memory)
 
 struct file_result {
     std::string file;
@@ -32,19 +33,29 @@ struct file_result {
 
 double round6(double v) { return std::round(v * 1e6) / 1e6; }
 
-std::string classify_file(const std::string& path, loaded_model& m, feature_extractor& fx, file_result& r) {
+std::string classify_file(const std::string& path, loaded_model& m, file_result& r) {
     r.file = path;
     const model_card& card = m.card;
-    audio_buffer audio;
-    std::string err = load_audio_file(path, card.features.sample_rate_hz, audio);
-    if (!err.empty()) return err;
-    r.duration_s = static_cast<double>(audio.samples.size()) / card.features.sample_rate_hz;
-    if (audio.samples.empty()) return path + ": no audio samples";
-    std::vector<float> feats;
-    size_t n_frames = 0;
-    err = fx.compute(audio.samples.data(), audio.samples.size(), feats, n_frames);
-    audio = audio_buffer{};  // free the samples before running the model
+    // Decode, resample and analyse block by block (streaming == batch bit for bit), so a long file needs
+    // memory for its feature matrix only.
+    streaming_features stream;
+    std::string err = stream.init(card.features);
     if (!err.empty()) return path + ": " + err;
+    std::vector<float> frames;  // frame-major
+    stream_info info;
+    err = stream_audio_file(path, card.features.sample_rate_hz,
+                            [&](const float* x, size_t n) { stream.push(x, n, frames); }, info);
+    if (!err.empty()) return err;
+    stream.finish(frames);
+    r.duration_s = static_cast<double>(info.n_samples) / card.features.sample_rate_hz;
+    if (info.n_samples == 0) return path + ": no audio samples";
+    const size_t n_frames = stream.frames_emitted();
+    std::vector<float> feats(frames.size());
+    const int n_b = card.features.n_bins();
+    for (size_t t = 0; t < n_frames; ++t) {
+        for (int b = 0; b < n_b; ++b) feats[static_cast<size_t>(b) * n_frames + t] = frames[t * n_b + b];
+    }
+    std::vector<float>().swap(frames);
     apply_normalisation(card.features, feats.data(), static_cast<int>(n_frames), n_frames, 1);
     segment_spec spec;
     spec.frames = card.segment_frames;
@@ -68,7 +79,7 @@ std::string classify_file(const std::string& path, loaded_model& m, feature_extr
             }
         }
         torch::Tensor x = torch::from_blob(batch.data(), {static_cast<int64_t>(n), 1, nb, spec.frames}, torch::kFloat32);
-        torch::Tensor p = m.module->forward_all(x).at(m.graph.output).contiguous();
+        torch::Tensor p = m.module->forward_to(x, m.graph.output).contiguous();
         probs.insert(probs.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
     }
     aggregation how = aggregation::mean;
@@ -134,8 +145,7 @@ int cmd_classify(int argc, char** argv) {
     torch::set_num_threads(threads);
     loaded_model m;
     std::string err = load_model(a.get("model", GENRESCOPE_DEFAULT_MODEL), m);
-    feature_extractor fx;
-    if (err.empty()) err = fx.init(m.card.features);
+    if (err.empty() && !m.card.features.frame_local()) err = "the model's features are not frame-local (top_db/ref=max)";
     if (!err.empty()) {
         std::fprintf(stderr, "genrescope classify: %s\n", err.c_str());
         return kExitFailure;
@@ -150,7 +160,7 @@ int cmd_classify(int argc, char** argv) {
     int ok = 0;
     for (const std::string& path : a.positional()) {
         file_result r;
-        r.error = classify_file(path, m, fx, r);
+        r.error = classify_file(path, m, r);
         if (r.error.empty()) ++ok;
         else std::fprintf(stderr, "genrescope classify: %s\n", r.error.c_str());
         if (as_json) {

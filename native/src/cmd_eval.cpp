@@ -1,6 +1,7 @@
 // cmd_eval.cpp: `genrescope eval`: the trainer's metrics for an existing model on a labelled dataset.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -101,9 +102,13 @@ int cmd_eval(int argc, char** argv) {
         apply_normalisation(m.card.features, t.data.data(), static_cast<int>(t.n_frames), t.n_frames, 1);
         track_segments(t, nb, spec_seg, inputs, starts);
         const int64_t n = static_cast<int64_t>(starts.size());
-        torch::Tensor x = torch::from_blob(inputs.data(), {n, 1, nb, spec_seg.frames}, torch::kFloat32);
-        torch::Tensor p = m.module->forward_all(x).at(m.graph.output).contiguous();
-        probs.insert(probs.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+        const int64_t seg = static_cast<int64_t>(nb) * spec_seg.frames;
+        for (int64_t s0 = 0; s0 < n; s0 += 16) {  // batches of 16 segments bound activation memory
+            const int64_t b = std::min<int64_t>(16, n - s0);
+            torch::Tensor x = torch::from_blob(inputs.data() + s0 * seg, {b, 1, nb, spec_seg.frames}, torch::kFloat32);
+            torch::Tensor p = m.module->forward_to(x, m.graph.output).contiguous();
+            probs.insert(probs.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+        }
         const int label = model_label.at(d.tracks[static_cast<size_t>(kept[k])].label);
         for (int64_t s = 0; s < n; ++s) {
             seg_labels.push_back(label);

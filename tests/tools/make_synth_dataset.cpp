@@ -1,6 +1,7 @@
 // make_synth_dataset.cpp: writes a small labelled dataset of clearly separable synthetic "genres" for trainer tests.
 //
 // usage: make_synth_dataset OUT_DIR [--tracks-per-class N] [--seconds S] [--seed N] [--bad]
+//        make_synth_dataset --long FILE.wav MINUTES   (one long 44.1 kHz stereo file, for memory tests)
 // Writes OUT_DIR/<label>/<label>.NNNNN.wav (22050 Hz, 16-bit mono) for three labels:
 //   drone:  low harmonic tones (100-300 Hz fundamentals) with slow tremolo
 //   clicks: band-passed noise bursts at 3-6 per second
@@ -75,6 +76,22 @@ int main(int argc, char** argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: make_synth_dataset OUT_DIR [--tracks-per-class N] [--seconds S] [--seed N] [--bad]\n");
         return 2;
+    }
+    if (std::string(argv[1]) == "--long" && argc == 4) {
+        const double minutes = std::atof(argv[3]);
+        const size_t frames = static_cast<size_t>(minutes * 60 * 44100);
+        std::vector<float> y(2 * frames);
+        std::mt19937 rng(1);
+        std::normal_distribution<float> noise(0.0f, 0.05f);
+        for (size_t i = 0; i < frames; ++i) {
+            const float tone = 0.2f * static_cast<float>(std::sin(2 * kPi * 220.0 * static_cast<double>(i) / 44100));
+            y[2 * i] = tone + noise(rng);
+            y[2 * i + 1] = tone + noise(rng);
+        }
+        const std::vector<uint8_t> wav = gs::encode_wav(y.data(), frames, 2, 44100, gs::wav_sample_format::pcm_s16);
+        std::ofstream f(argv[2], std::ios::binary);
+        f.write(reinterpret_cast<const char*>(wav.data()), static_cast<std::streamsize>(wav.size()));
+        return f ? 0 : 1;
     }
     const std::string out = argv[1];
     int per_class = 12;

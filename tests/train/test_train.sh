@@ -81,6 +81,14 @@ mkdir -p "$work/tampered" && cp "$model" "$work/tampered/model.onnx" && sed -E '
 "$bin" classify --model "$work/tampered/model.onnx" "$shared"/clips/rock.00005-10s-16s.wav >/dev/null 2>"$work/t.err"; rc=$?
 if [ "$rc" = 1 ] && grep -q "does not match its card" "$work/t.err"; then ok "classify refuses a model that does not match its card"; else bad "tampered card: exit $rc"; fi
 
+# Memory stays bounded on long files: a 20-minute 44.1 kHz stereo WAV (212 MB).
+"$synth" --long "$work/long.wav" 20
+/usr/bin/time -f "%M" -o "$work/rss.txt" "$bin" classify --model "$model" --json "$work/long.wav" >"$work/long.json" 2>/dev/null; rc=$?
+rss_mb=$(( $(tail -1 "$work/rss.txt") / 1024 ))
+nseg="$(json "$work/long.json" "j[0].segments.length")"
+if [ "$rc" = 0 ] && [ "$rss_mb" -lt 400 ] && [ "$nseg" -gt 700 ]; then ok "20-minute file: $nseg segments, peak memory $rss_mb MB"; else bad "20-minute file: exit $rc, $rss_mb MB, $nseg segments"; fi
+rm -f "$work/long.wav"
+
 # 4. eval reproduces the report's test metrics from the exported model alone.
 eval_acc="$("$bin" eval --model "$model" --data "$work/data" --split kfold:4:0 --cache-dir "$work/cache" --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).metrics.track.accuracy))')"
 if [ "$eval_acc" = "$acc" ]; then ok "eval on the test fold: $eval_acc (as in the report)"; else bad "eval accuracy $eval_acc != report $acc"; fi

@@ -138,6 +138,30 @@ torch::Tensor ir_module_impl::forward(const torch::Tensor& input) {
     return t.at(graph_.logits);
 }
 
+torch::Tensor ir_module_impl::forward_to(const torch::Tensor& input, const std::string& name) {
+    // Index of the last node that reads each tensor.
+    std::map<std::string, size_t> last_use;
+    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+        for (const std::string& in : graph_.nodes[i].inputs) last_use[in] = i;
+    }
+    std::map<std::string, torch::Tensor> t;
+    t[graph_.input] = input;
+    if (name == graph_.input) return input;
+    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+        const ir_node& n = graph_.nodes[i];
+        std::vector<torch::Tensor> in;
+        for (const std::string& x : n.inputs) in.push_back(t.at(x));
+        torch::Tensor y = run_node(n, in);
+        if (n.output == name) return y;
+        in.clear();
+        for (const std::string& x : n.inputs) {
+            if (last_use[x] == i) t.erase(x);
+        }
+        t[n.output] = y;
+    }
+    throw std::invalid_argument("ir_module: no tensor named '" + name + "'");
+}
+
 ir_weights ir_module_impl::weights() const {
     ir_weights w;
     for (const auto& [name, tensor] : params_) {

@@ -22,6 +22,10 @@ public:
     // Logits [N, n_classes] (the tensor named g.logits) for input [N, 1, n_bins, n_frames].
     torch::Tensor forward(const torch::Tensor& input);
 
+    // The tensor `name` (e.g. graph().output), releasing every intermediate tensor after its last use, so
+    // inference memory stays at a few activations rather than the whole graph's.
+    torch::Tensor forward_to(const torch::Tensor& input, const std::string& name);
+
     // Runs the whole graph; returns every tensor by name (logits, probabilities, intermediate ones).
     std::map<std::string, torch::Tensor> forward_all(const torch::Tensor& input);
 
