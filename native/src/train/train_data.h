@@ -26,12 +26,18 @@ struct augment_options {
     double label_smoothing = 0.1; // target = (1 - e) one-hot + e / n_classes
 };
 
-// A batch in host memory: inputs [n][1][n_bins][n_frames], soft targets [n][n_classes].
-struct segment_batch {
-    std::vector<float> inputs;
-    std::vector<float> targets;
-    std::vector<int> labels;   // hard labels (the dominant one under mixup)
+// Every random decision behind one training batch, drawn on the host from a seeded generator (so a run is
+// reproducible and resumable), then materialised by device_batcher on the CPU or the GPU.
+struct batch_plan {
     int n = 0;
+    std::vector<int> track;            // dataset track index of each sample
+    std::vector<int64_t> start;        // first frame of its crop (frames past the track's end read as 0)
+    std::vector<float> gain_db;        // level change in dB (mel_db inputs only)
+    std::vector<int> freq_start, freq_width, time_start, time_width;  // 2 SpecAugment masks per sample
+    std::vector<int> mix_with;         // mixup partner (the sample itself when off)
+    std::vector<float> mix_lambda;     // weight of the sample itself, in [0.5, 1]
+    std::vector<int> labels;           // hard labels (the dominant one under mixup)
+    std::vector<float> targets;        // soft targets [n][n_classes]: smoothing and mixup applied
 };
 
 // Per-bin mean and standard deviation over every frame of the given tracks (raw features, [n_bins][n_frames]
@@ -39,26 +45,27 @@ struct segment_batch {
 void fit_normalisation(const std::vector<const std::vector<float>*>& tracks, const std::vector<size_t>& n_frames,
                        int n_bins, std::vector<float>& mean, std::vector<float>& std_dev);
 
-// Draws training batches: class-balanced track sampling (each class equally likely, then a track uniformly
-// within it), a random crop of `spec.frames` frames (zero-padded, i.e. at the mean, when a track is shorter),
-// then the augmentations. Deterministic for a given rng state.
+// Plans training batches: class-balanced track sampling (each class equally likely, then a track uniformly
+// within it), a random crop of `spec.frames` frames (zero-padded, i.e. at the mean, when a track is
+// shorter), then the augmentations. Deterministic for a given rng state.
 class segment_sampler {
 public:
     segment_sampler(const std::vector<track_matrix>* tracks, const std::vector<int>* train_indices, int n_bins,
                     int n_classes, const segment_spec& spec, const augment_options& aug, const feature_config& config);
 
-    void draw(int batch_size, std::mt19937_64& rng, segment_batch& out) const;
+    void plan(int batch_size, std::mt19937_64& rng, batch_plan& out) const;
+
+    // Normalised units per dB of gain, per bin (0 where a gain changes nothing, e.g. chroma).
+    const std::vector<float>& gain_per_db() const { return gain_per_db_; }
 
 private:
-    void crop(const track_matrix& t, size_t start, float* dst) const;
-
     const std::vector<track_matrix>* tracks_;
     std::vector<std::vector<int>> by_class_;
     int n_bins_;
     int n_classes_;
     segment_spec spec_;
     augment_options aug_;
-    std::vector<float> gain_per_db_;  // normalised units per dB, per bin (0 for kinds where gain is no-op)
+    std::vector<float> gain_per_db_;
 };
 
 // Every evaluation segment of a track (starts from gs::segment_starts), as inputs [n][1][n_bins][frames].

@@ -3,6 +3,7 @@
 // [SECTION] options and data   [SECTION] training loop   [SECTION] checkpoints   [SECTION] run_training
 #include "train/trainer.h"
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "eval/metrics.h"
 #include "model/archs.h"
 #include "model/ir_torch.h"
+#include "train/device_batch.h"
 #include "train/finalize.h"
 #include "train/train_data.h"
 
@@ -331,6 +333,8 @@ int run_single(const train_options& o) {
     aug.label_smoothing = o.label_smoothing;
     aug.gain_db = o.gain_db;
     segment_sampler sampler(&ctx.tracks, &ctx.sets.train, n_bins, n_classes, ctx.spec, aug, ctx.config);
+    // The training features live on the training device; batches are cut and augmented there.
+    device_batcher batcher(ctx.tracks, ctx.sets.train, n_bins, ctx.spec.frames, n_classes, sampler.gain_per_db(), device);
     const int64_t samples_per_epoch = static_cast<int64_t>(ctx.sets.train.size()) * o.crops_per_track;
     const int steps = static_cast<int>(std::max<int64_t>(1, (samples_per_epoch + batch - 1) / batch));
     const int64_t total_steps = static_cast<int64_t>(steps) * epochs;
@@ -356,7 +360,7 @@ int run_single(const train_options& o) {
                      static_cast<long long>(ir_count_parameters(ctx.graph)), ctx.device_name.c_str());
     }
     progress_line progress(o.quiet);
-    segment_batch b;
+    batch_plan b;
     int epochs_this_process = 0;
     while (st.epoch < epochs && st.epoch - st.best_epoch < o.patience + 1) {
         const int epoch = st.epoch + 1;
@@ -370,11 +374,21 @@ int run_single(const train_options& o) {
         for (int s = 1; s <= steps; ++s) {
             const double lr = lr_at(base_lr, st.step, warmup_steps, total_steps);
             for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-            sampler.draw(batch, rng, b);
-            torch::Tensor x = torch::from_blob(b.inputs.data(), {b.n, 1, n_bins, ctx.spec.frames}, torch::kFloat32).to(device);
-            torch::Tensor y = torch::from_blob(b.targets.data(), {b.n, n_classes}, torch::kFloat32).to(device);
+            sampler.plan(batch, rng, b);
+            torch::Tensor x, y;
+            batcher.materialize(b, x, y);
             opt.zero_grad();
-            torch::Tensor logits = model->forward(x);
+            torch::Tensor logits;
+            if (device.is_cuda()) {
+                // bf16 autocast on CUDA: matmuls and convolutions in bfloat16, reductions and the loss in float.
+                at::autocast::set_enabled(true);
+                at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+                logits = model->forward(x).to(torch::kFloat32);
+                at::autocast::clear_cache();
+                at::autocast::set_enabled(false);
+            } else {
+                logits = model->forward(x);
+            }
             torch::Tensor loss = -(y * torch::log_softmax(logits, 1)).sum(1).mean();
             const double loss_v = loss.item<double>();
             if (!std::isfinite(loss_v)) {

@@ -1,0 +1,39 @@
+// device_batch.h: keeps the training features on the training device and builds augmented batches there.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "train/train_data.h"
+
+namespace gs {
+
+// Uploads the training tracks once (one [n_bins, total_frames + 1] tensor; the last column is zeros for
+// crops past a track's end), then turns each batch_plan into input and target tensors with tensor ops on the
+// device: gather the crops, add the gain, apply the SpecAugment masks, mix pairs. On CUDA the features stay
+// in GPU memory and only the plan's small index tensors cross the bus; on the CPU it is the same code.
+class device_batcher {
+public:
+    device_batcher(const std::vector<track_matrix>& tracks, const std::vector<int>& train_indices, int n_bins,
+                   int segment_frames, int n_classes, const std::vector<float>& gain_per_db, torch::Device device);
+
+    // x: [n, 1, n_bins, segment_frames], y: [n, n_classes] soft targets, both on the device.
+    void materialize(const batch_plan& p, torch::Tensor& x, torch::Tensor& y) const;
+
+    // Bytes of feature data held on the device.
+    int64_t bytes() const { return data_.numel() * static_cast<int64_t>(sizeof(float)); }
+
+private:
+    torch::Device device_;
+    int n_bins_;
+    int frames_;
+    int n_classes_;
+    torch::Tensor data_;                // [n_bins, total + 1]
+    std::vector<int64_t> offset_;       // per dataset track: first column in data_, or -1 when not uploaded
+    std::vector<int64_t> length_;       // per dataset track: frames
+    int64_t zero_column_ = 0;
+    torch::Tensor gain_per_db_;         // [1, 1, n_bins, 1]
+};
+
+}  // namespace gs
