@@ -1,6 +1,8 @@
 // test_dataset.cpp: folder scanning, CSV lists, and the gtzan-ff / k-fold / list-folder / none splits.
 #include <gtest/gtest.h>
 
+#include "../common/test_support.h"
+
 #include <stdlib.h>
 
 #include <algorithm>
@@ -21,14 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-#ifndef GS_SHARED_DIR_DEFAULT
-#define GS_SHARED_DIR_DEFAULT "/work/shared"
-#endif
-
-std::string shared_dir() {
-    const char* env = std::getenv("GS_SHARED_DIR");
-    return env && *env ? env : GS_SHARED_DIR_DEFAULT;
-}
+using gs_test::shared_dir;
 
 // The repository's copy of the gtzan-ff lists: under $GS_REPO_DIR (environment), else under the build's
 // GS_REPO_DIR definition, else found from this file's path (__FILE__), else from the working directory or one

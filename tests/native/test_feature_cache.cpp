@@ -2,6 +2,8 @@
 // bad files fail alone, thread count does not matter, keys follow the config.
 #include <gtest/gtest.h>
 
+#include "../common/test_support.h"
+
 #include <stdlib.h>
 
 #include <algorithm>
@@ -24,14 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-#ifndef GS_SHARED_DIR_DEFAULT
-#define GS_SHARED_DIR_DEFAULT "/work/shared"
-#endif
-
-std::string shared_dir() {
-    const char* env = std::getenv("GS_SHARED_DIR");
-    return env && *env ? env : GS_SHARED_DIR_DEFAULT;
-}
+using gs_test::shared_dir;
 
 void write_bytes(const fs::path& path, const std::vector<uint8_t>& bytes) {
     std::ofstream out(path, std::ios::binary);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../common/test_support.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -18,14 +20,7 @@ namespace {
 
 using bytes = std::vector<uint8_t>;
 
-// Root of the shared test data: $GS_SHARED_DIR, else the build's default, else /work/shared.
-std::string shared_root() {
-#ifndef GS_SHARED_DIR_DEFAULT
-#define GS_SHARED_DIR_DEFAULT "/work/shared"
-#endif
-    const char* d = std::getenv("GS_SHARED_DIR");
-    return d ? d : GS_SHARED_DIR_DEFAULT;
-}
+std::string shared_root() { return gs_test::shared_dir(); }
 
 // Reads a whole file; fails the test if it cannot be opened.
 bytes read_file(const std::string& path) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../common/test_support.h"
+
 #include <cfloat>
 #include <clocale>
 #include <cmath>
@@ -19,15 +21,7 @@ using gs::json_parse;
 using gs::json_value;
 using gs::json_write;
 
-#ifndef GS_SHARED_DIR_DEFAULT
-#define GS_SHARED_DIR_DEFAULT "/work/shared"
-#endif
-
-// The team's shared data directory: $GS_SHARED_DIR, else the build's default.
-std::string shared_dir() {
-    const char* env = std::getenv("GS_SHARED_DIR");
-    return env && *env ? env : GS_SHARED_DIR_DEFAULT;
-}
+using gs_test::shared_dir;
 
 bool read_text(const std::string& path, std::string& out) {
     std::ifstream in(path, std::ios::binary);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../common/test_support.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -18,15 +20,7 @@ using gs::npy_array;
 using gs::npy_decode;
 using gs::npy_encode;
 
-#ifndef GS_SHARED_DIR_DEFAULT
-#define GS_SHARED_DIR_DEFAULT "/work/shared"
-#endif
-
-// The team's shared data directory: $GS_SHARED_DIR, else the build's default.
-std::string shared_dir() {
-    const char* env = std::getenv("GS_SHARED_DIR");
-    return env && *env ? env : GS_SHARED_DIR_DEFAULT;
-}
+using gs_test::shared_dir;
 
 bool read_bytes(const std::string& path, std::vector<uint8_t>& out) {
     std::ifstream in(path, std::ios::binary);

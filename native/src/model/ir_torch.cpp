@@ -126,17 +126,7 @@ std::map<std::string, torch::Tensor> ir_module_impl::forward_all(const torch::Te
     return t;
 }
 
-torch::Tensor ir_module_impl::forward(const torch::Tensor& input) {
-    std::map<std::string, torch::Tensor> t;
-    t[graph_.input] = input;
-    for (const ir_node& n : graph_.nodes) {
-        std::vector<torch::Tensor> in;
-        for (const std::string& name : n.inputs) in.push_back(t.at(name));
-        t[n.output] = run_node(n, in);
-        if (n.output == graph_.logits) return t[n.output];
-    }
-    return t.at(graph_.logits);
-}
+torch::Tensor ir_module_impl::forward(const torch::Tensor& input) { return forward_to(input, graph_.logits); }
 
 torch::Tensor ir_module_impl::forward_to(const torch::Tensor& input, const std::string& name) {
     // Index of the last node that reads each tensor.

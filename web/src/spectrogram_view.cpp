@@ -1,0 +1,141 @@
+// spectrogram_view.cpp: R16F texture upload, colormap pass into an offscreen texture, ImGui image + tooltip.
+#include "spectrogram_view.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "app_state.h"
+#include "gl_util.h"
+
+namespace gs_web {
+
+std::string spectrogram_view::init() {
+    std::string error;
+    program_ = build_program("fullscreen.vert.glsl", "spectrogram.frag.glsl", error);
+    if (program_ == 0) return error;
+    loc_spec_ = glGetUniformLocation(program_, "u_spec");
+    loc_db_min_ = glGetUniformLocation(program_, "u_db_min");
+    loc_db_max_ = glGetUniformLocation(program_, "u_db_max");
+    loc_colormap_ = glGetUniformLocation(program_, "u_colormap");
+    glGenVertexArrays(1, &vao_);  // empty: the vertex shader builds the quad from gl_VertexID
+    glGenFramebuffers(1, &fbo_);
+    return "";
+}
+
+void spectrogram_view::destroy() {
+    if (spec_tex_) glDeleteTextures(1, &spec_tex_);
+    if (colour_tex_) glDeleteTextures(1, &colour_tex_);
+    if (fbo_) glDeleteFramebuffers(1, &fbo_);
+    if (vao_) glDeleteVertexArrays(1, &vao_);
+    if (program_) glDeleteProgram(program_);
+    spec_tex_ = colour_tex_ = fbo_ = vao_ = program_ = 0;
+}
+
+void spectrogram_view::set_data(const analysis& a) {
+    n_mels_ = 0;
+    n_frames_ = 0;
+    values_ = nullptr;
+    dirty_ = true;
+    if (a.n_frames == 0 || a.n_mels == 0 || a.mel_db.size() != size_t(a.n_mels) * a.n_frames) return;
+    n_mels_ = a.n_mels;
+    n_frames_ = a.n_frames;
+    values_ = a.mel_db.data();
+
+    GLint max_size = 4096;
+    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
+    // Max-pool groups of `pool` frames when the track is wider than the largest texture.
+    const size_t pool = (a.n_frames + size_t(max_size) - 1) / size_t(max_size);
+    tex_columns_ = int((a.n_frames + pool - 1) / pool);
+    std::vector<float> pooled;
+    const float* upload = a.mel_db.data();
+    if (pool > 1) {
+        pooled.assign(size_t(n_mels_) * tex_columns_, -INFINITY);
+        for (int m = 0; m < n_mels_; ++m)
+            for (size_t t = 0; t < a.n_frames; ++t) {
+                float& dst = pooled[size_t(m) * tex_columns_ + t / pool];
+                dst = std::max(dst, a.mel_db[size_t(m) * a.n_frames + t]);
+            }
+        upload = pooled.data();
+    }
+    if (spec_tex_ == 0) glGenTextures(1, &spec_tex_);
+    glBindTexture(GL_TEXTURE_2D, spec_tex_);
+    // R16F is filterable in WebGL2 (R32F is not without an extension); float data converts on upload.
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_R16F, tex_columns_, n_mels_, 0, GL_RED, GL_FLOAT, upload);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+
+    data_db_min = a.db_min;
+    data_db_max = a.db_max;
+    db_high = a.db_max;
+    db_low = std::max(a.db_min, a.db_max - 80.0f);  // librosa's usual display range
+}
+
+void spectrogram_view::render_to_colour_texture(int width_px, int height_px) {
+    if (colour_tex_ == 0 || width_px != rendered_w_ || height_px != rendered_h_) {
+        if (colour_tex_ == 0) glGenTextures(1, &colour_tex_);
+        glBindTexture(GL_TEXTURE_2D, colour_tex_);
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width_px, height_px, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+        glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
+        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, colour_tex_, 0);
+    }
+    // ImGui's backend sets its own state before drawing, so this pass only needs to leave framebuffer 0 bound.
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
+    glViewport(0, 0, width_px, height_px);
+    glDisable(GL_BLEND);
+    glDisable(GL_SCISSOR_TEST);
+    glDisable(GL_DEPTH_TEST);
+    glDisable(GL_CULL_FACE);
+    glUseProgram(program_);
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, spec_tex_);
+    glUniform1i(loc_spec_, 0);
+    glUniform1f(loc_db_min_, db_low);
+    glUniform1f(loc_db_max_, db_high);
+    glUniform1i(loc_colormap_, colormap);
+    glBindVertexArray(vao_);
+    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+    glBindVertexArray(0);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+
+    rendered_w_ = width_px;
+    rendered_h_ = height_px;
+    rendered_low_ = db_low;
+    rendered_high_ = db_high;
+    rendered_colormap_ = colormap;
+    dirty_ = false;
+}
+
+void spectrogram_view::draw(ImVec2 size, double seconds_per_frame) {
+    const int w = std::max(1, int(size.x));
+    const int h = std::max(1, int(size.y));
+    if (!has_data()) {
+        ImGui::Dummy(ImVec2(float(w), float(h)));
+        return;
+    }
+    if (dirty_ || w != rendered_w_ || h != rendered_h_ || db_low != rendered_low_ || db_high != rendered_high_ ||
+        colormap != rendered_colormap_)
+        render_to_colour_texture(w, h);
+
+    // The colour texture is bottom-up (GL): flip v so that the lowest band is at the bottom.
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    ImGui::Image((ImTextureID)(intptr_t)colour_tex_, ImVec2(float(w), float(h)), ImVec2(0, 1), ImVec2(1, 0));
+    if (ImGui::IsItemHovered() && values_ != nullptr) {
+        const ImVec2 mouse = ImGui::GetIO().MousePos;
+        const double fx = std::clamp((mouse.x - origin.x) / float(w), 0.0f, 0.9999f);
+        const double fy = std::clamp(1.0f - (mouse.y - origin.y) / float(h), 0.0f, 0.9999f);
+        const size_t frame = size_t(fx * double(n_frames_));
+        const int band = int(fy * n_mels_);
+        ImGui::SetTooltip("%.2f s   mel band %d   %.1f dB", frame * seconds_per_frame, band,
+                          values_[size_t(band) * n_frames_ + frame]);
+    }
+}
+
+}  // namespace gs_web
