@@ -133,7 +133,7 @@ void draw_controls(gs_web::spectrogram_view& view) {
     if (view.db_high <= view.db_low) view.db_high = view.db_low + 1.0f;
     ImGui::SameLine();
     ImGui::SetNextItemWidth(110.0f);
-    ImGui::Combo("colormap", &view.colormap, "magma\0viridis\0");
+    ImGui::Combo("colormap", &view.colormap, "ember\0ocean\0");
 }
 
 void draw_ui(app& a) {

@@ -16,7 +16,7 @@ struct analysis;
 // then shows as an image. Needs a current WebGL2 (GLES 3.0) context for its whole life.
 class spectrogram_view {
 public:
-    enum colormap_id { colormap_magma = 0, colormap_viridis = 1 };
+    enum colormap_id { colormap_ember = 0, colormap_ocean = 1 };
 
     // Compiles the shaders and creates the GL objects. Returns "" or an error.
     std::string init();
@@ -35,7 +35,7 @@ public:
     // Display parameters (the UI edits them directly; changes are picked up on the next draw()).
     float db_low = -80.0f;          // dB mapped to the colormap's low end
     float db_high = 0.0f;           // dB mapped to the colormap's high end
-    int colormap = colormap_magma;  // colormap_id
+    int colormap = colormap_ember;  // colormap_id
 
     // The data's own dB range (set by set_data).
     float data_db_min = -80.0f;
