@@ -44,7 +44,7 @@ int cmd_train(int argc, char** argv) {
     o.mixup_alpha = a.get_double("mixup", -1, 0, 10);
     o.spec_augment = a.get_int("spec-augment", -1, 0, 1);
     o.gain_db = a.get_double("gain-db", 6, 0, 40);
-    o.crops_per_track = a.get_int("crops-per-track", 2, 1, 10000);
+    o.crops_per_track = a.get_int("crops-per-track", 8, 1, 10000);
     o.patience = a.get_int("patience", 15, 1, 100000);
     o.seed = a.get_int("seed", 1, 0, 2147483647);
     o.threads = a.get_int("threads", 0, 0, 1024);

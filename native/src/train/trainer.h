@@ -25,7 +25,8 @@ struct train_options {
     double mixup_alpha = -1;
     int spec_augment = -1;             // 0/1; -1 = arch default
     double gain_db = 6.0;
-    int crops_per_track = 2;           // training segments drawn per training track per epoch
+    int crops_per_track = 8;           // training segments drawn per training track per epoch (chosen on
+                                       // GTZAN protocol A validation: 2 -> 0.651, 8 -> 0.679 track accuracy)
     int patience = 15;                 // epochs without a better validation track accuracy before stopping
     int seed = 1;
     int threads = 0;                   // 0 = all cores
