@@ -164,7 +164,6 @@ std::string stream_audio_file(const std::string& path, int target_rate_hz,
     info = stream_info{};
     constexpr size_t kBlock = 65536;  // frames per block
 #ifdef GENRESCOPE_HAVE_SNDFILE
-    std::error_code ec;
     std::FILE* probe = std::fopen(path.c_str(), "rb");
     long long size = -1;
     if (probe) {
@@ -184,7 +183,6 @@ std::string stream_audio_file(const std::string& path, int target_rate_hz,
             sf_close(sf);
             return path + ": file declares no channels or no sample rate";
         }
-        info.file_rate_hz = sfi.samplerate;
         info.n_channels = sfi.channels;
         info.rate_hz = target_rate_hz > 0 ? target_rate_hz : sfi.samplerate;
         resampler rs;
@@ -230,7 +228,6 @@ std::string stream_audio_file(const std::string& path, int target_rate_hz,
     audio_buffer a;
     std::string err = load_audio_file(path, target_rate_hz, a);
     if (!err.empty()) return err;
-    info.file_rate_hz = a.sample_rate_hz;  // after resampling; the file's own rate is not kept by load_audio_file
     info.n_channels = a.n_channels_in;
     info.rate_hz = a.sample_rate_hz;
     for (size_t pos = 0; pos < a.samples.size(); pos += kBlock) {

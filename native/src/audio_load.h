@@ -19,7 +19,6 @@ std::string load_audio_file(const std::string& path, int target_rate_hz, audio_b
 
 // What stream_audio_file delivered.
 struct stream_info {
-    int file_rate_hz = 0;   // the file's own sample rate
     int n_channels = 0;     // channels in the file (the stream is their mean)
     int rate_hz = 0;        // rate of the delivered samples
     size_t n_samples = 0;   // samples delivered

@@ -20,8 +20,6 @@ namespace gs {
 
 namespace {
 
-constexpr int kBatch = 16;  // segments per forward pass (bounds activation memory)
-
 struct file_result {
     std::string file;
     std::string error;
@@ -57,31 +55,9 @@ std::string classify_file(const std::string& path, loaded_model& m, file_result&
     }
     std::vector<float>().swap(frames);
     apply_normalisation(card.features, feats.data(), static_cast<int>(n_frames), n_frames, 1);
-    segment_spec spec;
-    spec.frames = card.segment_frames;
-    spec.hop_frames = card.segment_hop_frames;
-    const std::vector<size_t> starts = segment_starts(n_frames, spec);
-    const int nb = card.features.n_bins();
     const int n_classes = static_cast<int>(card.labels.size());
-    const size_t seg = static_cast<size_t>(nb) * spec.frames;
     std::vector<float> probs;
-    std::vector<float> batch;
-    torch::NoGradGuard no_grad;
-    for (size_t s0 = 0; s0 < starts.size(); s0 += kBatch) {
-        const size_t n = std::min<size_t>(kBatch, starts.size() - s0);
-        batch.assign(n * seg, 0.0f);
-        for (size_t i = 0; i < n; ++i) {
-            const size_t start = starts[s0 + i];
-            for (int b = 0; b < nb; ++b) {
-                const float* row = feats.data() + static_cast<size_t>(b) * n_frames;
-                float* dst = batch.data() + i * seg + static_cast<size_t>(b) * spec.frames;
-                for (int f = 0; f < spec.frames; ++f) dst[f] = start + f < n_frames ? row[start + f] : 0.0f;
-            }
-        }
-        torch::Tensor x = torch::from_blob(batch.data(), {static_cast<int64_t>(n), 1, nb, spec.frames}, torch::kFloat32);
-        torch::Tensor p = m.module->forward_to(x, m.graph.output).contiguous();
-        probs.insert(probs.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
-    }
+    const std::vector<size_t> starts = segment_probabilities(m, feats.data(), n_frames, probs);
     aggregation how = aggregation::mean;
     parse_aggregation(card.aggregation, how);
     r.probabilities = aggregate(probs.data(), starts.size(), n_classes, how);
@@ -89,7 +65,8 @@ std::string classify_file(const std::string& path, loaded_model& m, file_result&
     for (size_t s = 0; s < starts.size(); ++s) {
         r.segment_probs.emplace_back(probs.begin() + static_cast<std::ptrdiff_t>(s * n_classes),
                                      probs.begin() + static_cast<std::ptrdiff_t>((s + 1) * n_classes));
-        r.segment_times.emplace_back(starts[s] * frame_s, std::min(r.duration_s, (starts[s] + spec.frames) * frame_s));
+        r.segment_times.emplace_back(starts[s] * frame_s,
+                                     std::min(r.duration_s, (starts[s] + card.segment_frames) * frame_s));
     }
     return "";
 }

@@ -76,8 +76,7 @@ int cmd_eval(int argc, char** argv) {
     std::vector<track_features> feats;
     std::vector<std::string> errors;
     cache_stats stats;
-    const char* home = std::getenv("HOME");
-    std::string cache = a.get("cache-dir", std::string(home ? home : "/tmp") + "/.cache/genrescope/features");
+    std::string cache = a.get("cache-dir", default_feature_cache_dir());
     if (cache == "none") cache.clear();
     err = compute_features_cached(paths, m.card.features, cache, threads, feats, errors, stats);
     if (!err.empty()) {
@@ -85,30 +84,16 @@ int cmd_eval(int argc, char** argv) {
         return kExitFailure;
     }
     for (const std::string& e : errors) std::fprintf(stderr, "warning: skipped %s\n", e.c_str());
-    const int nb = m.card.features.n_bins();
     const int n_classes = static_cast<int>(m.card.labels.size());
-    segment_spec spec_seg;
-    spec_seg.frames = m.card.segment_frames;
-    spec_seg.hop_frames = m.card.segment_hop_frames;
-    std::vector<float> probs, inputs;
+    std::vector<float> probs;
     std::vector<int> seg_labels, seg_tracks;
-    std::vector<size_t> starts;
-    torch::NoGradGuard no_grad;
     for (size_t k = 0; k < kept.size(); ++k) {
         if (feats[k].n_frames == 0) continue;
         track_matrix t;
         t.n_frames = feats[k].n_frames;
         t.data = std::move(feats[k].data);
         apply_normalisation(m.card.features, t.data.data(), static_cast<int>(t.n_frames), t.n_frames, 1);
-        track_segments(t, nb, spec_seg, inputs, starts);
-        const int64_t n = static_cast<int64_t>(starts.size());
-        const int64_t seg = static_cast<int64_t>(nb) * spec_seg.frames;
-        for (int64_t s0 = 0; s0 < n; s0 += 16) {  // batches of 16 segments bound activation memory
-            const int64_t b = std::min<int64_t>(16, n - s0);
-            torch::Tensor x = torch::from_blob(inputs.data() + s0 * seg, {b, 1, nb, spec_seg.frames}, torch::kFloat32);
-            torch::Tensor p = m.module->forward_to(x, m.graph.output).contiguous();
-            probs.insert(probs.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
-        }
+        const int64_t n = static_cast<int64_t>(segment_probabilities(m, t.data.data(), t.n_frames, probs).size());
         const int label = model_label.at(d.tracks[static_cast<size_t>(kept[k])].label);
         for (int64_t s = 0; s < n; ++s) {
             seg_labels.push_back(label);

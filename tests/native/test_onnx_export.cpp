@@ -5,13 +5,7 @@
 #include "model/model_ir.h"
 #include "model/onnx_export.h"
 
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#endif
-#ifndef ONNX_ML
-#define ONNX_ML 1
-#endif
-#include <onnx/onnx_pb.h>
+#include "model/onnx_proto.h"
 
 #include <gtest/gtest.h>
 

@@ -4,13 +4,7 @@
 #include "model/ir_reference.h"
 #include "model/onnx_export.h"
 
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#endif
-#ifndef ONNX_ML
-#define ONNX_ML 1
-#endif
-#include <onnx/onnx_pb.h>
+#include "model/onnx_proto.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,7 @@
 // feature_cache.cpp: the .gsf cache format and the parallel, cached feature computation over many files.
 #include "data/feature_cache.h"
 
+#include <cstdlib>
 #include <unistd.h>
 
 #include <atomic>
@@ -62,6 +63,11 @@ std::string read_all(const std::string& path, std::vector<uint8_t>& bytes) {
 std::atomic<unsigned> g_tmp_counter{0};
 
 }  // namespace
+
+std::string default_feature_cache_dir() {
+    const char* home = std::getenv("HOME");
+    return std::string(home ? home : "/tmp") + "/.cache/genrescope/features";
+}
 
 std::string feature_cache_config_hash(const feature_config& c) {
     feature_config copy = c;

@@ -28,6 +28,9 @@ struct cache_stats {
     double seconds = 0.0;      // wall-clock time of the call
 };
 
+// Where features are cached when no folder is given: $HOME/.cache/genrescope/features (/tmp when HOME is unset).
+std::string default_feature_cache_dir();
+
 // The config part of a cache key: the first 16 hex digits of sha256(json_write(to_json(c), -1)) over a copy
 // of c with norm_mean and norm_std cleared (compute() does not apply the model normalisation, so it must
 // not split the cache).

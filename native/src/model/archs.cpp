@@ -231,6 +231,20 @@ std::string find_arch(const std::string& name, const std::string& feature, arch_
     return "unknown architecture '" + name + "' (known: " + names + ")";
 }
 
+bool set_temperature(ir_graph& g, double temperature) {
+    std::string scale_output;
+    for (const ir_node& n : g.nodes) {
+        if (n.op == ir_op::softmax && n.output == g.output) scale_output = n.inputs.at(0);
+    }
+    for (ir_node& n : g.nodes) {
+        if (n.op == ir_op::scale && n.output == scale_output) {
+            n.floats["factor"] = 1.0 / temperature;
+            return true;
+        }
+    }
+    return false;
+}
+
 std::string build_arch(const std::string& name, int64_t n_bins, int64_t n_frames, int64_t n_classes, ir_graph& out) {
     if (n_bins < 1 || n_frames < 1 || n_classes < 2) return "build_arch: need n_bins, n_frames >= 1 and >= 2 classes";
     graph_builder b(name, n_bins, n_frames, n_classes);

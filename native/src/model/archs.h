@@ -37,4 +37,8 @@ std::string find_arch(const std::string& name, const std::string& feature, arch_
 // ... -> logits -> scale (factor 1, the calibration temperature's slot) -> softmax. Returns "" or an error.
 std::string build_arch(const std::string& name, int64_t n_bins, int64_t n_frames, int64_t n_classes, ir_graph& out);
 
+// Sets the calibration temperature T: the scale node that feeds the final softmax multiplies the logits by 1/T.
+// Returns false when the graph has no such node.
+bool set_temperature(ir_graph& g, double temperature);
+
 }  // namespace gs

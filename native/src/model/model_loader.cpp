@@ -1,6 +1,7 @@
 // model_loader.cpp: model.onnx + model.json -> ir_module with the trained weights.
 #include "model/model_loader.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -46,9 +47,7 @@ std::string load_model(const std::string& onnx_path, loaded_model& out) {
                            static_cast<int64_t>(card.labels.size()), g)).empty()) {
         return card_path + ": " + err;
     }
-    for (ir_node& n : g.nodes) {
-        if (n.op == ir_op::scale && n.name == "temperature1") n.floats["factor"] = 1.0 / card.temperature;
-    }
+    set_temperature(g, card.temperature);
     ir_weights w;
     if (!(err = import_onnx_weights(bytes, g, w)).empty()) return onnx_path + ": " + err;
     try {
@@ -62,6 +61,35 @@ std::string load_model(const std::string& onnx_path, loaded_model& out) {
     out.card = card;
     out.graph = g;
     return "";
+}
+
+std::vector<size_t> segment_probabilities(loaded_model& m, const float* features, size_t n_frames,
+                                          std::vector<float>& probs) {
+    constexpr size_t kBatch = 16;  // segments per forward pass (bounds activation memory)
+    segment_spec spec;
+    spec.frames = m.card.segment_frames;
+    spec.hop_frames = m.card.segment_hop_frames;
+    const std::vector<size_t> starts = segment_starts(n_frames, spec);
+    const int nb = m.card.features.n_bins();
+    const size_t seg = static_cast<size_t>(nb) * spec.frames;
+    std::vector<float> batch;
+    torch::NoGradGuard no_grad;
+    for (size_t s0 = 0; s0 < starts.size(); s0 += kBatch) {
+        const size_t n = std::min(kBatch, starts.size() - s0);
+        batch.assign(n * seg, 0.0f);
+        for (size_t i = 0; i < n; ++i) {
+            const size_t start = starts[s0 + i];
+            for (int b = 0; b < nb; ++b) {
+                const float* row = features + static_cast<size_t>(b) * n_frames;
+                float* dst = batch.data() + i * seg + static_cast<size_t>(b) * spec.frames;
+                for (int f = 0; f < spec.frames; ++f) dst[f] = start + f < n_frames ? row[start + f] : 0.0f;
+            }
+        }
+        torch::Tensor x = torch::from_blob(batch.data(), {static_cast<int64_t>(n), 1, nb, spec.frames}, torch::kFloat32);
+        torch::Tensor p = m.module->forward_to(x, m.graph.output).contiguous();
+        probs.insert(probs.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    }
+    return starts;
 }
 
 }  // namespace gs

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "model/ir_torch.h"
 #include "model/model_card.h"
@@ -20,5 +21,12 @@ std::string card_path_for(const std::string& onnx_path);
 // Reads onnx_path and its card, checks the card's sha256 against the file, rebuilds the card's architecture
 // and loads the weights from the ONNX initializers. Returns "" or a one-line error.
 std::string load_model(const std::string& onnx_path, loaded_model& out);
+
+// Runs the model over every segment (gs::segment_starts with the card's frames and hop) of a normalised
+// feature matrix `features` ([n_bins][n_frames] row-major), a few segments per forward pass so memory stays
+// bounded, and appends [n_segments][n_classes] probabilities (the graph's output, temperature applied) to
+// `probs`. Returns the segments' start frames.
+std::vector<size_t> segment_probabilities(loaded_model& m, const float* features, size_t n_frames,
+                                          std::vector<float>& probs);
 
 }  // namespace gs

@@ -3,14 +3,8 @@
 
 #include "ir_reference.h"
 
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#endif
-#ifndef ONNX_ML
-#define ONNX_ML 1
-#endif
+#include "onnx_proto.h"
 #include <onnx/checker.h>
-#include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
 #include <cstring>

@@ -285,9 +285,7 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
 
     // Export: the temperature goes into the graph's scale node, so model.onnx outputs calibrated probabilities.
     ir_graph g = ctx.graph;
-    for (ir_node& n : g.nodes) {
-        if (n.op == ir_op::scale && n.name == "temperature1") n.floats["factor"] = 1.0 / temperature;
-    }
+    set_temperature(g, temperature);
     model_card card;
     card.name = ctx.arch.name;
     card.arch = ctx.arch.name;

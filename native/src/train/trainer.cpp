@@ -33,11 +33,6 @@ namespace {
 
 // [SECTION] options and data -------------------------------------------------------------------------------
 
-std::string default_cache_dir() {
-    const char* home = std::getenv("HOME");
-    return std::string(home ? home : "/tmp") + "/.cache/genrescope/features";
-}
-
 // Loads the dataset, makes the split, computes (or reads cached) features and normalises them.
 std::string prepare_data(const train_options& o, const arch_info& arch, train_context& ctx) {
     std::string err = o.list_csv.empty() ? scan_dataset(o.data_dir, ctx.data) : read_list_csv(o.list_csv, ctx.data);
@@ -57,7 +52,7 @@ std::string prepare_data(const train_options& o, const arch_info& arch, train_co
     std::vector<track_features> feats;
     std::vector<std::string> errors;
     cache_stats stats;
-    const std::string cache = o.cache_dir == "none" ? "" : (o.cache_dir.empty() ? default_cache_dir() : o.cache_dir);
+    const std::string cache = o.cache_dir == "none" ? "" : (o.cache_dir.empty() ? default_feature_cache_dir() : o.cache_dir);
     if (!o.quiet) std::fprintf(stderr, "features: %zu tracks (%s)...\n", paths.size(), to_string(ctx.config.kind));
     err = compute_features_cached(paths, ctx.config, cache, o.threads, feats, errors, stats);
     if (!err.empty()) return err;
