@@ -1,104 +1,273 @@
-// app_state.cpp: decode -> resample -> log-mel for a dropped file, through shared/ only.
+// app_state.cpp: the controller: file jobs, live requests and saliency share one model request at a time.
 #include "app_state.h"
 
-#include <chrono>
-#include <cmath>
+#include <emscripten.h>
+
+#include <algorithm>
+#include <cstdio>
 
 #include "genrescope/audio_io.h"
-#include "genrescope/feature_config.h"
-#include "genrescope/features.h"
 #include "genrescope/json.h"
-#include "genrescope/resample.h"
+#include "js_calls.h"
 
 namespace gs_web {
 namespace {
 
-double ms_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+constexpr size_t k_file_batch = 16;     // segments per model run (as native's segment_probabilities)
+constexpr double k_prepare_budget_ms = 12.0;  // preparation time per frame, ms
+
+void fail_job(app_state& s, const std::string& message) {
+    s.error = (s.job.file.empty() ? std::string() : s.job.file + ": ") + message;
+    std::printf("[genrescope] %s\n", s.error.c_str());
+    js_job_failed(s.job.job_id, s.error.c_str());
 }
 
-// The display feature: librosa's melspectrogram + power_to_db defaults, but frame-local (no top_db clamp),
-// which is what the streaming (microphone) path will compute too.
-gs::feature_config display_config() {
-    gs::feature_config c;
-    c.kind = gs::feature_kind::mel_db;
-    c.sample_rate_hz = k_analysis_rate_hz;
-    c.n_mels = 128;
-    c.db.top_db = -1.0;  // none
-    return c;
+void finish_job(app_state& s) {
+    s.last_result_json = s.job.result_json(s.backend);
+    s.error.clear();
+    const size_t top = arg_max(s.job.probabilities);
+    std::printf("[genrescope] %s: %s %.3f (%zu segments, %.0f ms)\n", s.job.file.c_str(),
+                s.job.card.labels[top].c_str(), s.job.probabilities[top], s.job.n_segments(), s.job.total_ms);
+    js_job_done(s.job.job_id, s.last_result_json.c_str());
+}
+
+void begin_job(app_state& s, int job_id, const std::string& name) {
+    if (s.has_job && (s.job.where == file_job::stage::preparing || s.job.where == file_job::stage::inferring)) {
+        s.job.fail("replaced by " + name);
+        fail_job(s, s.job.error);
+    }
+    s.has_job = true;
+    s.saliency = saliency_map{};
+    s.job = file_job{};
+    s.job.job_id = job_id;
+    s.job.file = name;
+}
+
+void send_request(app_state& s, inference_request::kind what, size_t first, size_t n, const std::vector<float>& input) {
+    inference_request& r = s.in_flight;
+    r.what = what;
+    r.id = s.next_request_id++;
+    r.job_id = s.job.job_id;
+    r.first = first;
+    r.n = n;
+    r.t0_ms = emscripten_get_now();
+    js_run_batch(r.id, input.data(), int(n), s.card.n_bins(), s.card.segment.frames);
+}
+
+void send_saliency(app_state& s) {
+    saliency_map& m = s.saliency;
+    const file_job& j = s.job;
+    std::vector<float> one;
+    j.segment_input(m.segment, one);
+    const int nb = j.card.n_bins(), len = j.card.segment.frames;
+    const size_t seg = size_t(nb) * len;
+    const int n_patches = m.rows * m.cols;
+    s.scratch.assign(seg * size_t(1 + n_patches), 0.0f);
+    std::copy(one.begin(), one.end(), s.scratch.begin());
+    for (int p = 0; p < n_patches; ++p) {
+        float* dst = s.scratch.data() + seg * size_t(1 + p);
+        std::copy(one.begin(), one.end(), dst);
+        const int r = p / m.cols, c = p % m.cols;
+        const int b0 = r * nb / m.rows, b1 = (r + 1) * nb / m.rows;
+        const int f0 = c * len / m.cols, f1 = (c + 1) * len / m.cols;
+        for (int b = b0; b < b1; ++b)
+            for (int f = f0; f < f1; ++f) dst[size_t(b) * len + f] = 0.0f;  // the normalised mean
+    }
+    send_request(s, inference_request::kind::saliency, m.segment, size_t(1 + n_patches), s.scratch);
 }
 
 }  // namespace
 
-void analyse_file(const std::string& name, const uint8_t* data, size_t size, analysis& out) {
-    const int generation = out.generation + 1;
-    out = analysis{};
-    out.file = name;
-    out.generation = generation;
-
-    auto t0 = std::chrono::steady_clock::now();
+void start_file_bytes(app_state& s, int job_id, const std::string& name, const uint8_t* data, size_t size,
+                      double t0_ms) {
+    begin_job(s, job_id, name);
+    if (!s.has_model) {
+        s.job.fail("no model loaded");
+        return fail_job(s, s.job.error);
+    }
+    const double t = emscripten_get_now();
     gs::audio_buffer audio;
-    std::string err = gs::decode_audio(data, size, audio);
+    const std::string err = size == 0 ? std::string("the file is empty") : gs::decode_audio(data, size, audio);
     if (!err.empty()) {
-        out.error = err;
-        return;
+        s.job.fail(err);
+        return fail_job(s, err);
     }
-    out.format = audio.format;
-    out.source_rate_hz = audio.sample_rate_hz;
-    out.n_channels_in = audio.n_channels_in;
-    std::vector<float> y;
-    if (audio.sample_rate_hz == k_analysis_rate_hz) {
-        y.swap(audio.samples);
-    } else {
-        err = gs::resample(audio.samples.data(), audio.samples.size(), audio.sample_rate_hz, k_analysis_rate_hz, y);
-        if (!err.empty()) {
-            out.error = "resampling: " + err;
-            return;
+    const double decode_ms = emscripten_get_now() - t;
+    s.job.start(job_id, name, std::move(audio.samples), audio.sample_rate_hz, s.card, decode_ms, t0_ms);
+    if (s.job.where == file_job::stage::failed) return fail_job(s, s.job.error);
+    pump(s);
+}
+
+void start_file_pcm(app_state& s, int job_id, const std::string& name, std::vector<float> mono, int rate_hz,
+                    double decode_ms, double t0_ms) {
+    begin_job(s, job_id, name);
+    if (!s.has_model) {
+        s.job.fail("no model loaded");
+        return fail_job(s, s.job.error);
+    }
+    s.job.start(job_id, name, std::move(mono), rate_hz, s.card, decode_ms, t0_ms);
+    if (s.job.where == file_job::stage::failed) return fail_job(s, s.job.error);
+    pump(s);
+}
+
+void report_file_error(app_state& s, int job_id, const std::string& message) {
+    begin_job(s, job_id, "");
+    s.job.fail(message);
+    fail_job(s, message);
+}
+
+void set_model(app_state& s, const model_card& card) {
+    if (s.has_job && (s.job.where == file_job::stage::preparing || s.job.where == file_job::stage::inferring)) {
+        s.job.fail("the model was replaced");
+        fail_job(s, s.job.error);
+    }
+    s.card = card;
+    s.has_model = true;
+    s.in_flight = inference_request{};  // a late answer for the old model is ignored (id mismatch)
+    s.saliency = saliency_map{};
+    if (s.live.active) s.live.start(card);
+}
+
+void pump(app_state& s) {
+    if (s.has_job && s.job.where == file_job::stage::preparing) {
+        s.job.step(k_prepare_budget_ms);
+        if (s.job.where == file_job::stage::failed) fail_job(s, s.job.error);
+        else if (s.job.where == file_job::stage::inferring && s.playback_job_id != s.job.job_id) {
+            js_set_playback(s.job.audio.data(), int(s.job.audio.size()), s.job.card.features.sample_rate_hz);
+            s.playback_job_id = s.job.job_id;
         }
-        audio.samples = std::vector<float>();  // free the source early
     }
-    out.duration_s = double(y.size()) / k_analysis_rate_hz;
-    out.decode_ms = ms_since(t0);
-    if (y.empty()) {
-        out.error = "the file holds no audio samples";
-        return;
+    if (s.in_flight.what != inference_request::kind::none || !s.has_model) return;
+    const double now = emscripten_get_now();
+    if (s.live.due(now)) {
+        s.live.make_request(now, s.scratch);
+        return send_request(s, inference_request::kind::live, 0, 1, s.scratch);
     }
-
-    t0 = std::chrono::steady_clock::now();
-    gs::feature_extractor extractor;
-    err = extractor.init(display_config());
-    if (err.empty()) err = extractor.compute(y.data(), y.size(), out.mel_db, out.n_frames);
-    if (!err.empty()) {
-        out.error = "features: " + err;
-        out.mel_db.clear();
-        out.n_frames = 0;
-        return;
-    }
-    out.features_ms = ms_since(t0);
-    out.n_mels = extractor.n_bins();
-
-    bool any = false;
-    for (float v : out.mel_db) {
-        if (!std::isfinite(v)) continue;
-        if (!any || v < out.db_min) out.db_min = v;
-        if (!any || v > out.db_max) out.db_max = v;
-        any = true;
+    if (s.saliency.pending && s.has_job && s.job.where == file_job::stage::done && s.saliency.job_id == s.job.job_id)
+        return send_saliency(s);
+    if (s.has_job && s.job.where == file_job::stage::inferring) {
+        size_t first = 0;
+        const size_t n = s.job.next_batch(k_file_batch, s.scratch, first);
+        if (n > 0) send_request(s, inference_request::kind::file, first, n, s.scratch);
     }
 }
 
-std::string state_json(const analysis& a) {
+void on_batch_done(app_state& s, int request_id, const float* probs, size_t n_values) {
+    const inference_request r = s.in_flight;
+    if (r.what == inference_request::kind::none || r.id != request_id) return;  // stale
+    s.in_flight = inference_request{};
+    const double now = emscripten_get_now();
+    const size_t k = s.card.labels.size();
+    if (n_values != r.n * k) {
+        on_batch_failed(s, request_id, "the model returned " + std::to_string(n_values) + " values, expected " +
+                                           std::to_string(r.n * k));
+        return;
+    }
+    if (r.n > 0) s.last_batch_ms_per_segment = (now - r.t0_ms) / double(r.n);
+    if (r.what == inference_request::kind::live) {
+        s.live.request_done(probs, now);
+    } else if (r.what == inference_request::kind::file && s.has_job && s.job.job_id == r.job_id) {
+        s.job.batch_done(r.first, r.n, probs, now - r.t0_ms);
+        if (s.job.where == file_job::stage::done) finish_job(s);
+    } else if (r.what == inference_request::kind::saliency && s.has_job && s.job.job_id == r.job_id) {
+        saliency_map& m = s.saliency;
+        m.pending = false;
+        m.valid = true;
+        std::vector<float> base(probs, probs + k);
+        m.top = int(arg_max(base));
+        m.base = base[size_t(m.top)];
+        m.drop.assign(size_t(m.rows * m.cols), 0.0f);
+        for (int p = 0; p < m.rows * m.cols; ++p) m.drop[size_t(p)] = m.base - probs[size_t(1 + p) * k + size_t(m.top)];
+    }
+    pump(s);
+}
+
+void on_batch_failed(app_state& s, int request_id, const std::string& message) {
+    const inference_request r = s.in_flight;
+    if (r.what == inference_request::kind::none || r.id != request_id) return;
+    s.in_flight = inference_request{};
+    const std::string why = "inference failed: " + message;
+    if (r.what == inference_request::kind::live) {
+        s.live.request_failed();
+        s.live.error = why;
+        s.error = why;
+    } else if (r.what == inference_request::kind::file && s.has_job && s.job.job_id == r.job_id) {
+        s.job.fail(why);
+        fail_job(s, why);
+    } else if (r.what == inference_request::kind::saliency) {
+        s.saliency.pending = false;
+        s.error = why;
+    }
+    pump(s);
+}
+
+void request_saliency(app_state& s, size_t segment) {
+    if (!s.has_job || s.job.where != file_job::stage::done || segment >= s.job.n_segments()) return;
+    s.saliency = saliency_map{};
+    s.saliency.pending = true;
+    s.saliency.job_id = s.job.job_id;
+    s.saliency.segment = segment;
+    pump(s);
+}
+
+void live_started(app_state& s) {
+    if (s.has_model) s.live.start(s.card);
+    if (!s.live.error.empty()) s.error = "microphone: " + s.live.error;
+}
+
+void live_push(app_state& s, const float* samples, size_t n, int rate_hz, double arrival_ms) {
+    const std::string err = s.live.push(samples, n, rate_hz, arrival_ms);
+    if (!err.empty()) {
+        s.live.stop();
+        s.live.error = err;
+        s.error = "microphone: " + err;
+        js_stop_microphone();
+    }
+}
+
+void live_stopped(app_state& s, const std::string& error) {
+    s.live.stop();
+    s.live.error = error;
+    if (!error.empty()) s.error = "microphone: " + error;
+}
+
+std::string state_json(const app_state& s) {
     gs::json_value j = gs::json_value::object();
-    j.set("file", a.file);
-    j.set("error", a.error);
-    j.set("frames", a.n_frames);
-    j.set("n_mels", a.n_mels);
-    j.set("sample_rate_hz", a.source_rate_hz);
-    j.set("duration_s", a.duration_s);
-    j.set("format", a.format);
-    j.set("decode_ms", a.decode_ms);
-    j.set("features_ms", a.features_ms);
-    j.set("generation", a.generation);
-    return gs::json_write(j, -1);
+    j.set("error", s.error);
+    const bool busy = s.has_job && (s.job.where == file_job::stage::preparing || s.job.where == file_job::stage::inferring);
+    j.set("busy", busy);
+    j.set("progress", s.has_job ? s.job.progress : 0.0);
+    j.set("file", s.has_job ? s.job.file : std::string());
+    gs::json_value live = gs::json_value::object();
+    live.set("active", s.live.active);
+    live.set("updates", double(s.live.updates));
+    gs::json_value lp = gs::json_value::array();
+    for (float p : s.live.probabilities) lp.push_back(double(p));
+    live.set("probabilities", lp);
+    live.set("latency_ms", s.live.latency_ms);
+    live.set("inference_ms", s.live.inference_ms);
+    live.set("input_rate_hz", s.live.input_rate_hz);
+    live.set("audio_s", s.live.audio_s);
+    live.set("error", s.live.error);
+    j.set("live", live);
+    gs::json_value model = gs::json_value::object();
+    model.set("name", s.has_model ? s.card.name : std::string());
+    gs::json_value labels = gs::json_value::array();
+    for (const std::string& l : s.card.labels) labels.push_back(l);
+    model.set("labels", s.has_model ? labels : gs::json_value::array());
+    model.set("backend", s.backend);
+    model.set("note", s.model_note);
+    j.set("model", model);
+    gs::json_value sal = gs::json_value::object();
+    sal.set("pending", s.saliency.pending);
+    sal.set("valid", s.saliency.valid);
+    sal.set("segment", double(s.saliency.segment));
+    gs::json_value drop = gs::json_value::array();
+    for (float d : s.saliency.drop) drop.push_back(double(d));
+    sal.set("drop", drop);
+    j.set("saliency", sal);
+    const std::string rest = gs::json_write(j, -1);
+    return "{\"result\":" + (s.last_result_json.empty() ? std::string("null") : s.last_result_json) + "," + rest.substr(1);
 }
 
 }  // namespace gs_web

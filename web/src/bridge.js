@@ -1,37 +1,225 @@
-// bridge.js: the page side of GenreScope: the Emscripten Module settings, file drop / file picker -> gs_load_audio,
-// and window.genrescope (ready, state(), load_file()) for tests and later steps. Loaded before app.js.
+// bridge.js: the page side of GenreScope: the Emscripten Module settings, inputs (drop, file picker, pasted URL)
+// -> classification, the model (ONNX Runtime Web via gs_inference) and the automation API window.genrescope.
+// Loaded after inference.js and audio_io.js, before app.js. Classic script.
 (function () {
     'use strict';
 
     const canvas = document.getElementById('canvas');
     const picker = document.getElementById('file_picker');
+    const model_picker = document.getElementById('model_picker');
     const overlay = document.getElementById('drop_overlay');
     const status_line = document.getElementById('status');
-
-    let resolve_ready;
-    let reject_ready;
-    const ready = new Promise((resolve, reject) => {
-        resolve_ready = resolve;
-        reject_ready = reject;
-    });
+    const k_default_model = { onnx: 'models/default.onnx', card: 'models/default.json' };
 
     function show_status(text) {
         status_line.textContent = text;
         status_line.hidden = !text;
     }
+    function message_of(e) {
+        return e && e.message ? e.message : String(e);
+    }
 
-    // Emscripten reads these settings when app.js starts.
+    let resolve_runtime;
+    const runtime_ready = new Promise((resolve) => { resolve_runtime = resolve; });  // first frame drawn
+    let resolve_ready, reject_ready;
+    const ready = new Promise((resolve, reject) => {
+        resolve_ready = resolve;
+        reject_ready = reject;
+    });
+
+    // ---- wasm heap helpers --------------------------------------------------------------------------
+    function with_heap_copy(typed, fn) {
+        const ptr = Module._malloc(Math.max(4, typed.byteLength));
+        if (!ptr) throw new Error('out of memory');
+        try {
+            Module.HEAPU8.set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength), ptr);
+            return fn(ptr);
+        } finally {
+            Module._free(ptr);
+        }
+    }
+
+    // ---- model --------------------------------------------------------------------------------------
+    let model = null;             // gs_inference model_session in use
+    let model_bytes = null;       // its .onnx, kept for a WebGPU -> WASM fallback at run time
+    let model_chain = Promise.resolve();
+
+    async function read_card_text(card) {
+        if (typeof card === 'string' && card.trim().startsWith('{')) return card;
+        if (card && typeof card === 'object' && !(card instanceof Blob) && !(card instanceof ArrayBuffer) && !ArrayBuffer.isView(card))
+            return JSON.stringify(card);
+        const { bytes } = await gs_audio.read_input(card);
+        return new TextDecoder().decode(bytes);
+    }
+
+    async function load_model_now(onnx, card) {
+        await runtime_ready;
+        const card_text = await read_card_text(card);
+        const err = Module.ccall('gs_check_card', 'string', ['string'], [card_text]);
+        if (err) throw new Error(err);
+        const card_obj = JSON.parse(card_text);
+        const { bytes } = await gs_audio.read_input(onnx);
+        if (bytes.byteLength === 0) throw new Error('the .onnx file is empty');
+        let opened;
+        try {
+            opened = await gs_inference.open_model(new Uint8Array(bytes), card_obj);
+        } catch (e) {
+            throw new Error(`the .onnx cannot be used with this card: ${message_of(e)}`);
+        }
+        const set_err = Module.ccall('gs_set_model', 'string', ['string', 'string', 'string', 'number'],
+                                     [card_text, opened.backend, opened.note, opened.load_ms]);
+        if (set_err) {
+            opened.model.release();
+            throw new Error(set_err);
+        }
+        const old = model;
+        model = opened.model;
+        model_bytes = new Uint8Array(bytes);
+        if (old) infer_chain = infer_chain.then(() => old.release());
+        return { name: card_obj.name, labels: card_obj.labels, backend: opened.backend, load_ms: opened.load_ms };
+    }
+
+    // loadModel(onnx, card): a bad pair leaves the current model and rejects with the reason (also shown).
+    function load_model(onnx, card) {
+        const p = model_chain.then(() => load_model_now(onnx, card)).catch((e) => {
+            const msg = message_of(e);
+            Module.ccall('gs_model_error', null, ['string'], [msg]);
+            throw new Error('Load model: ' + msg);
+        });
+        model_chain = p.catch(() => {});
+        return p;
+    }
+
+    // ---- inference (C++ asks through js_run_batch; one request at a time) -----------------------------
+    let infer_chain = Promise.resolve();
+
+    function deliver(request_id, probs) {
+        with_heap_copy(probs, (ptr) => Module._gs_batch_done(request_id, ptr, probs.length));
+    }
+
+    async function run_batch(request_id, data, n, bins, frames) {
+        const m = model;
+        if (!m) {
+            Module.ccall('gs_batch_failed', null, ['number', 'string'], [request_id, 'no model loaded']);
+            return;
+        }
+        try {
+            deliver(request_id, await m.run(data, n, bins, frames));
+        } catch (e) {
+            if (m.backend === 'webgpu' && model === m) {
+                // WebGPU failed at run time: fall back to WASM with the same model and say so.
+                const note = `WebGPU failed while running (${message_of(e)}); switched to WASM`;
+                console.warn('[genrescope] ' + note);
+                try {
+                    model = await gs_inference.create_session('wasm', model_bytes, m.card);
+                    Module.ccall('gs_set_backend', null, ['string', 'string'], ['wasm', note]);
+                    deliver(request_id, await model.run(data, n, bins, frames));
+                    return;
+                } catch (e2) {
+                    e = e2;
+                }
+            }
+            Module.ccall('gs_batch_failed', null, ['number', 'string'], [request_id, message_of(e)]);
+        }
+    }
+
+    // ---- classification -----------------------------------------------------------------------------
+    let next_job_id = 1;
+    const pending = new Map();  // job id -> {resolve, reject}
+    let classify_chain = Promise.resolve();
+    let last_result = null;
+
+    async function classify_now(input) {
+        await ready;
+        const t0 = performance.now();
+        const job_id = next_job_id++;
+        const done = new Promise((resolve, reject) => pending.set(job_id, { resolve, reject }));
+        let name = input && input.name ? input.name : typeof input === 'string' ? input : '';
+        try {
+            const read = await gs_audio.read_input(input);
+            name = read.name;
+            const bytes = read.bytes;
+            if (gs_audio.is_wav_or_au(bytes)) {
+                with_heap_copy(new Uint8Array(bytes), (ptr) =>
+                    Module.ccall('gs_classify_bytes', null, ['number', 'string', 'number', 'number', 'number'],
+                                 [job_id, name, ptr, bytes.byteLength, t0]));
+            } else {
+                const t = performance.now();
+                const { mono, rate_hz } = await gs_audio.browser_decode(name, bytes);
+                const decode_ms = performance.now() - t;
+                with_heap_copy(mono, (ptr) =>
+                    Module.ccall('gs_classify_pcm', null, ['number', 'string', 'number', 'number', 'number', 'number', 'number'],
+                                 [job_id, name, ptr, mono.length, rate_hz, decode_ms, t0]));
+            }
+        } catch (e) {
+            Module.ccall('gs_report_error', null, ['number', 'string'], [job_id, (name ? name + ': ' : '') + message_of(e)]);
+        }
+        return done;
+    }
+
+    // classify(input): File | Blob | ArrayBuffer | URL string -> Promise<result>; one file at a time, in order.
+    function classify(input) {
+        const p = classify_chain.then(() => classify_now(input));
+        classify_chain = p.catch(() => {});
+        return p;
+    }
+
+    function from_ui(input) {
+        classify(input).catch((e) => console.warn('[genrescope] ' + message_of(e)));
+    }
+
+    // ---- microphone ---------------------------------------------------------------------------------
+    async function start_microphone() {
+        await ready;
+        if (gs_audio.microphone_active()) return;
+        Module._gs_mic_started();
+        try {
+            await gs_audio.start_microphone((chunk, rate_hz, arrival_ms) => {
+                with_heap_copy(chunk, (ptr) => Module._gs_mic_push(ptr, chunk.length, rate_hz, arrival_ms));
+            });
+        } catch (e) {
+            Module.ccall('gs_mic_stopped', null, ['string'], [message_of(e)]);
+            throw e;
+        }
+    }
+    async function stop_microphone() {
+        await ready;
+        gs_audio.stop_microphone();
+        Module.ccall('gs_mic_stopped', null, ['string'], ['']);
+    }
+
+    // ---- Emscripten settings and the hooks C++ calls (web/src/js_calls.cpp) ---------------------------
     window.Module = {
         canvas: canvas,
         print: (text) => console.log(text),
-        printErr: (text) => console.error(text),
-        // Called by the app (EM_JS in main.cpp) after its first frame was drawn.
-        gs_on_first_frame: () => {
-            show_status('');
-            resolve_ready();
-        },
-        // Called by the app's "open a file..." button.
+        printErr: (text) => console.warn(text),
+        gs_on_first_frame: () => resolve_runtime(),
         gs_open_file_dialog: () => picker.click(),
+        gs_open_model_dialog: () => model_picker.click(),
+        gs_classify_url: (url) => from_ui(url),
+        gs_start_microphone: () => start_microphone().catch((e) => console.warn('[genrescope] ' + message_of(e))),
+        gs_stop_microphone: () => stop_microphone(),
+        gs_reset_model: () => load_model(k_default_model.onnx, k_default_model.card).catch((e) => console.warn(message_of(e))),
+        gs_run_batch: (request_id, data, n, bins, frames) => {
+            infer_chain = infer_chain.then(() => run_batch(request_id, data, n, bins, frames));
+        },
+        gs_job_done: (job_id, json) => {
+            const result = JSON.parse(json);
+            last_result = result;
+            const p = pending.get(job_id);
+            pending.delete(job_id);
+            if (p) p.resolve(result);
+        },
+        gs_job_failed: (job_id, message) => {
+            const p = pending.get(job_id);
+            pending.delete(job_id);
+            if (p) p.reject(new Error(message));
+        },
+        gs_set_playback: (samples, rate_hz) => gs_audio.set_playback(samples, rate_hz),
+        gs_playback_toggle: () => gs_audio.toggle(),
+        gs_playback_seek: (t) => gs_audio.seek(t),
+        gs_playback_position: () => gs_audio.position(),
+        gs_playback_playing: () => gs_audio.playing(),
         onAbort: (what) => {
             show_status('GenreScope stopped: ' + what);
             reject_ready(new Error(String(what)));
@@ -42,25 +230,23 @@
         e.preventDefault();
     });
 
-    // Copies the file into the wasm heap and hands it to C++ (which decodes and analyses it synchronously).
-    async function load_file(file) {
-        await ready;
-        const bytes = new Uint8Array(await file.arrayBuffer());
-        const ptr = Module._malloc(Math.max(1, bytes.length));
-        if (!ptr) throw new Error('out of memory for ' + file.name);
+    // Boot: first frame, then the default model. `ready` resolves once both are done (a model that fails to
+    // load is reported in the UI and in state().model.note; the page still works for loading another).
+    runtime_ready.then(async () => {
+        show_status('Loading the model...');
         try {
-            Module.HEAPU8.set(bytes, ptr);
-            Module.ccall('gs_load_audio', null, ['string', 'number', 'number'], [file.name, ptr, bytes.length]);
-        } finally {
-            Module._free(ptr);
+            await load_model(k_default_model.onnx, k_default_model.card);
+            show_status('');
+        } catch (e) {
+            show_status(message_of(e));
         }
-    }
+        resolve_ready();
+    });
 
+    // ---- page inputs --------------------------------------------------------------------------------
     function first_file(list) {
         return list && list.length > 0 ? list[0] : null;
     }
-
-    // Drop anywhere on the page.
     window.addEventListener('dragover', (e) => {
         e.preventDefault();
         if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
@@ -73,19 +259,42 @@
         e.preventDefault();
         overlay.hidden = true;
         const file = first_file(e.dataTransfer && e.dataTransfer.files);
-        if (file) load_file(file).catch((err) => console.error(err));
+        if (file) from_ui(file);
+    });
+    window.addEventListener('paste', (e) => {
+        const file = first_file(e.clipboardData && e.clipboardData.files);
+        if (file) return from_ui(file);
+        const text = e.clipboardData ? e.clipboardData.getData('text').trim() : '';
+        if (/^https?:\/\//.test(text) && document.activeElement !== canvas) from_ui(text);
     });
     picker.addEventListener('change', () => {
         const file = first_file(picker.files);
         picker.value = '';  // choosing the same file again fires 'change' again
-        if (file) load_file(file).catch((err) => console.error(err));
+        if (file) from_ui(file);
+    });
+    model_picker.addEventListener('change', () => {
+        const files = Array.from(model_picker.files || []);
+        model_picker.value = '';
+        const onnx = files.find((f) => /\.onnx$/i.test(f.name));
+        const card = files.find((f) => /\.json$/i.test(f.name));
+        if (!onnx || !card) {
+            Module.ccall('gs_model_error', null, ['string'], ['choose both the .onnx and its .json card (select the two files together)']);
+            return;
+        }
+        load_model(onnx, card).catch((e) => console.warn('[genrescope] ' + message_of(e)));
     });
 
     window.genrescope = {
         ready: ready,
-        // {file, error, frames, n_mels, sample_rate_hz, duration_s, format, decode_ms, features_ms, generation}
+        get backend() { return model ? model.backend : null; },
+        classify: classify,
+        get lastResult() { return last_result; },
+        // {result, error, busy, progress, file, live: {active, updates, probabilities, latency_ms, ...},
+        //  model: {name, labels, backend, note}, saliency: {...}}
         state: () => JSON.parse(Module.UTF8ToString(Module._gs_state_json())),
-        load_file: load_file,
+        startMicrophone: start_microphone,
+        stopMicrophone: stop_microphone,
+        loadModel: load_model,
     };
 
     if (!document.createElement('canvas').getContext('webgl2'))

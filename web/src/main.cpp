@@ -1,12 +1,11 @@
-// main.cpp: the GenreScope browser app: SDL2 + Dear ImGui on WebGL2; shows the log-mel spectrogram of a dropped file.
+// main.cpp: the GenreScope browser app: SDL2 + Dear ImGui on WebGL2; the functions the page's bridge calls.
 //
-// [SECTION] app object and the functions JavaScript calls (gs_load_audio, gs_state_json)
-// [SECTION] UI (one full-window ImGui window)
+// [SECTION] app object and the functions JavaScript calls (gs_*)
 // [SECTION] frame loop and main()
 //
-// Files reach C++ through web/src/bridge.js: a drop anywhere on the page or the hidden <input type=file>
-// reads the bytes, copies them into the wasm heap and calls gs_load_audio (SDL2 2.26's Emscripten backend
-// has no SDL_DROPFILE).
+// The page side is web/src/bridge.js: files (drop, <input type=file>, URL, classify()) reach C++ as bytes
+// (WAV/AU, decoded by shared/) or as mono PCM the browser decoded; model runs go out to ONNX Runtime Web
+// through js_run_batch and come back through gs_batch_done, so the frame loop never waits on inference.
 #include <SDL.h>
 #include <emscripten.h>
 #include <emscripten/html5.h>
@@ -15,12 +14,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "app_state.h"
 #include "imgui.h"
 #include "imgui_impl_opengl3.h"
 #include "imgui_impl_sdl.h"
-#include "spectrogram_view.h"
+#include "js_calls.h"
+#include "model_card.h"
+#include "ui.h"
 
 // ---- [SECTION] app object and the functions JavaScript calls --------------------------------------
 
@@ -29,140 +31,99 @@ namespace {
 struct app {
     SDL_Window* window = nullptr;
     SDL_GLContext gl_context = nullptr;
-    gs_web::analysis current;  // the last dropped file
-    gs_web::spectrogram_view view;
-    std::string gl_error;            // shader/GL setup problem, shown in the UI
-    std::string state_json;          // backing store of gs_state_json()'s return value
+    gs_web::app_state state;
+    gs_web::ui_context ui;
+    std::string json_out;            // backing store of the strings returned to JS
     int canvas_w = 0, canvas_h = 0;  // current canvas size, CSS pixels
     uint64_t n_frames_rendered = 0;
 };
 
 app g_app;
 
-// JS hooks installed by bridge.js (no-ops when absent).
-EM_JS(void, js_first_frame_rendered, (), {
-    if (Module.gs_on_first_frame) Module.gs_on_first_frame();
-});
-EM_JS(void, js_open_file_dialog, (), {
-    if (Module.gs_open_file_dialog) Module.gs_open_file_dialog();
-});
+std::string str(const char* s) { return s ? s : ""; }
 
 }  // namespace
 
 extern "C" {
 
-// Called by bridge.js with a file's bytes. name: UTF-8, data/size: a heap buffer the caller owns and frees
-// after the call returns (nothing is retained). Decodes and analyses synchronously.
-EMSCRIPTEN_KEEPALIVE void gs_load_audio(const char* name, const uint8_t* data, int size) {
-    gs_web::analyse_file(name ? name : "", data, size > 0 ? size_t(size) : 0, g_app.current);
-    g_app.view.set_data(g_app.current);
-    if (g_app.current.error.empty())
-        std::printf("[genrescope] %s: %zu frames x %d mels (decode %.1f ms, features %.1f ms)\n",
-                    g_app.current.file.c_str(), g_app.current.n_frames, g_app.current.n_mels, g_app.current.decode_ms,
-                    g_app.current.features_ms);
-    else
-        std::printf("[genrescope] %s: %s\n", g_app.current.file.c_str(), g_app.current.error.c_str());
+// A WAV/AU file's bytes (data/size: caller-owned heap buffer, not retained). t0_ms: performance.now() at the
+// request. Answers through js_job_done / js_job_failed(job_id).
+EMSCRIPTEN_KEEPALIVE void gs_classify_bytes(int job_id, const char* name, const uint8_t* data, int size, double t0_ms) {
+    gs_web::start_file_bytes(g_app.state, job_id, str(name), data, size > 0 ? size_t(size) : 0, t0_ms);
 }
 
-// The app's state as compact JSON (see gs_web::state_json). The pointer stays valid until the next call.
+// Mono PCM the browser decoded (samples: caller-owned, copied), at rate_hz; decode_ms: the browser's time.
+EMSCRIPTEN_KEEPALIVE void gs_classify_pcm(int job_id, const char* name, const float* samples, int n, int rate_hz,
+                                          double decode_ms, double t0_ms) {
+    std::vector<float> mono(samples, samples + std::max(0, n));
+    gs_web::start_file_pcm(g_app.state, job_id, str(name), std::move(mono), rate_hz, decode_ms, t0_ms);
+}
+
+// A failure before C++ saw the audio (reading, fetching, the browser's decoder).
+EMSCRIPTEN_KEEPALIVE void gs_report_error(int job_id, const char* message) {
+    gs_web::report_file_error(g_app.state, job_id, str(message));
+}
+
+// Checks a card's JSON; returns "" or why it is unusable. The string lives until the next gs_* string call.
+EMSCRIPTEN_KEEPALIVE const char* gs_check_card(const char* text) {
+    gs_web::model_card c;
+    g_app.json_out = gs_web::parse_model_card(str(text), c);
+    return g_app.json_out.c_str();
+}
+
+// Installs a checked card (its ONNX session is ready on the JS side). Returns "" or an error.
+EMSCRIPTEN_KEEPALIVE const char* gs_set_model(const char* text, const char* backend, const char* note, double load_ms) {
+    gs_web::model_card c;
+    g_app.json_out = gs_web::parse_model_card(str(text), c);
+    if (g_app.json_out.empty()) {
+        gs_web::set_model(g_app.state, c);
+        g_app.state.backend = str(backend);
+        g_app.state.backend_note = str(note);
+        g_app.state.model_load_ms = load_ms;
+        g_app.state.model_note.clear();
+        std::printf("[genrescope] model %s (%zu labels) on %s\n", c.name.c_str(), c.labels.size(), backend);
+    }
+    return g_app.json_out.c_str();
+}
+
+// A model that could not be loaded (the current one stays): shown in the model panel and the error line.
+EMSCRIPTEN_KEEPALIVE void gs_model_error(const char* message) {
+    g_app.state.model_note = "Load model: " + str(message);
+    g_app.state.error = g_app.state.model_note;
+}
+
+// The backend changed after a failure at run time (WebGPU -> WASM).
+EMSCRIPTEN_KEEPALIVE void gs_set_backend(const char* backend, const char* note) {
+    g_app.state.backend = str(backend);
+    g_app.state.backend_note = str(note);
+}
+
+// Model answers: n_values floats (copied) for request_id, or why it failed.
+EMSCRIPTEN_KEEPALIVE void gs_batch_done(int request_id, const float* probs, int n_values) {
+    gs_web::on_batch_done(g_app.state, request_id, probs, n_values > 0 ? size_t(n_values) : 0);
+}
+EMSCRIPTEN_KEEPALIVE void gs_batch_failed(int request_id, const char* message) {
+    gs_web::on_batch_failed(g_app.state, request_id, str(message));
+}
+
+// Microphone: started, a captured chunk (mono at rate_hz, copied; arrival_ms: performance.now()), stopped.
+EMSCRIPTEN_KEEPALIVE void gs_mic_started() { gs_web::live_started(g_app.state); }
+EMSCRIPTEN_KEEPALIVE void gs_mic_push(const float* samples, int n, int rate_hz, double arrival_ms) {
+    gs_web::live_push(g_app.state, samples, n > 0 ? size_t(n) : 0, rate_hz, arrival_ms);
+}
+EMSCRIPTEN_KEEPALIVE void gs_mic_stopped(const char* error) { gs_web::live_stopped(g_app.state, str(error)); }
+
+// The app's state as compact JSON (see gs_web::state_json). Valid until the next gs_* string call.
 EMSCRIPTEN_KEEPALIVE const char* gs_state_json() {
-    g_app.state_json = gs_web::state_json(g_app.current);
-    return g_app.state_json.c_str();
+    g_app.json_out = gs_web::state_json(g_app.state);
+    return g_app.json_out.c_str();
 }
 
 }  // extern "C"
 
-// ---- [SECTION] UI -------------------------------------------------------------------------------------
+// ---- [SECTION] frame loop and main() ------------------------------------------------------------------
 
 namespace {
-
-const ImVec4 k_error_colour(1.0f, 0.45f, 0.4f, 1.0f);
-const ImVec4 k_dim_colour(0.65f, 0.65f, 0.7f, 1.0f);
-
-void draw_header() {
-    ImGui::SetWindowFontScale(2.0f);
-    ImGui::TextUnformatted("GenreScope");
-    ImGui::SetWindowFontScale(1.0f);
-    ImGui::SameLine();
-    ImGui::PushTextWrapPos(0.0f);  // wrap at the window's edge on narrow screens
-    ImGui::TextColored(k_dim_colour, "music genre, in your browser (audio never leaves this device)");
-    ImGui::PopTextWrapPos();
-    ImGui::Separator();
-}
-
-// The drop hint; large and centred while nothing is loaded, one line afterwards.
-void draw_drop_panel(bool compact) {
-    const char* hint = "Drop an audio file (WAV/AU) anywhere";
-    if (compact) {
-        ImGui::TextColored(k_dim_colour, "%s, or", hint);
-        ImGui::SameLine();
-        if (ImGui::SmallButton("open a file...")) js_open_file_dialog();
-        return;
-    }
-    const ImVec2 avail = ImGui::GetContentRegionAvail();
-    ImGui::BeginChild("drop_panel", ImVec2(avail.x, std::max(avail.y, 120.0f)), true);
-    const ImVec2 panel = ImGui::GetContentRegionAvail();
-    ImGui::SetWindowFontScale(1.5f);
-    const ImVec2 text_size = ImGui::CalcTextSize(hint);
-    ImGui::SetCursorPos(ImVec2(std::max(8.0f, (panel.x - text_size.x) * 0.5f), std::max(8.0f, panel.y * 0.4f)));
-    ImGui::TextUnformatted(hint);
-    ImGui::SetWindowFontScale(1.0f);
-    const char* button = "or open a file...";
-    const float button_w = ImGui::CalcTextSize(button).x + 2 * ImGui::GetStyle().FramePadding.x;
-    ImGui::SetCursorPosX(std::max(8.0f, (panel.x - button_w) * 0.5f));
-    if (ImGui::Button(button)) js_open_file_dialog();
-    ImGui::EndChild();
-}
-
-void draw_file_info(const gs_web::analysis& a) {
-    ImGui::Text("%s", a.file.c_str());
-    ImGui::PushTextWrapPos(0.0f);
-    ImGui::TextColored(k_dim_colour,
-                       "%s, %d Hz, %d ch, %.2f s  |  %zu frames x %d mel bands at %d Hz  |  "
-                       "decode %.0f ms, log-mel %.0f ms",
-                       a.format.c_str(), a.source_rate_hz, a.n_channels_in, a.duration_s, a.n_frames, a.n_mels,
-                       gs_web::k_analysis_rate_hz, a.decode_ms, a.features_ms);
-    ImGui::PopTextWrapPos();
-}
-
-void draw_controls(gs_web::spectrogram_view& view) {
-    const float width = ImGui::GetContentRegionAvail().x;
-    ImGui::SetNextItemWidth(std::min(320.0f, width * 0.5f));
-    ImGui::DragFloatRange2("dB range", &view.db_low, &view.db_high, 0.25f, view.data_db_min - 20.0f,
-                           view.data_db_max + 20.0f, "%.1f dB", "%.1f dB", ImGuiSliderFlags_AlwaysClamp);
-    if (view.db_high <= view.db_low) view.db_high = view.db_low + 1.0f;
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(110.0f);
-    ImGui::Combo("colormap", &view.colormap, "ember\0ocean\0");
-}
-
-void draw_ui(app& a) {
-    const ImGuiViewport* vp = ImGui::GetMainViewport();
-    ImGui::SetNextWindowPos(vp->WorkPos);
-    ImGui::SetNextWindowSize(vp->WorkSize);
-    const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
-    ImGui::Begin("GenreScope", nullptr, flags);
-    draw_header();
-    if (!a.gl_error.empty()) ImGui::TextColored(k_error_colour, "Graphics error: %s", a.gl_error.c_str());
-    const gs_web::analysis& cur = a.current;
-    if (!cur.error.empty())
-        ImGui::TextColored(k_error_colour, "Could not read %s: %s", cur.file.c_str(), cur.error.c_str());
-    if (!a.view.has_data()) {
-        draw_drop_panel(/*compact=*/false);
-    } else {
-        draw_drop_panel(/*compact=*/true);
-        draw_file_info(cur);
-        draw_controls(a.view);
-        ImVec2 avail = ImGui::GetContentRegionAvail();
-        avail.y = std::max(avail.y, 64.0f);
-        const double seconds_per_frame = 512.0 / gs_web::k_analysis_rate_hz;  // hop_length / rate
-        a.view.draw(avail, seconds_per_frame);
-    }
-    ImGui::End();
-}
-
-// ---- [SECTION] frame loop and main() ------------------------------------------------------------------
 
 // Keeps the canvas' drawing buffer equal to its CSS size (the page lays it out at 100% of the window).
 void follow_canvas_size(app& a) {
@@ -185,7 +146,8 @@ void frame(void* arg) {
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplSDL2_NewFrame();
     ImGui::NewFrame();
-    draw_ui(a);
+    gs_web::pump(a.state);
+    gs_web::draw_ui(a.ui);
     ImGui::Render();
 
     const ImGuiIO& io = ImGui::GetIO();
@@ -246,8 +208,9 @@ int main(int, char**) {
     ImGui_ImplSDL2_InitForOpenGL(a.window, a.gl_context);
     ImGui_ImplOpenGL3_Init("#version 300 es");
 
-    a.gl_error = a.view.init();
-    if (!a.gl_error.empty()) std::printf("[genrescope] %s\n", a.gl_error.c_str());
+    a.ui.state = &a.state;
+    a.ui.gl_error = a.ui.view.init();
+    if (!a.ui.gl_error.empty()) std::printf("[genrescope] %s\n", a.ui.gl_error.c_str());
 
     // simulate_infinite_loop: main() never returns; the browser calls frame() once per animation frame.
     emscripten_set_main_loop_arg(frame, &a, 0, true);

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <vector>
 
-#include "app_state.h"
 #include "gl_util.h"
 
 namespace gs_web {
@@ -32,29 +31,32 @@ void spectrogram_view::destroy() {
     spec_tex_ = colour_tex_ = fbo_ = vao_ = program_ = 0;
 }
 
-void spectrogram_view::set_data(const analysis& a) {
+void spectrogram_view::set_data(std::vector<float> values, int n_rows, size_t n_frames, bool reset_range,
+                                const char* row_name, const char* unit) {
     n_mels_ = 0;
     n_frames_ = 0;
-    values_ = nullptr;
+    values_.clear();
     dirty_ = true;
-    if (a.n_frames == 0 || a.n_mels == 0 || a.mel_db.size() != size_t(a.n_mels) * a.n_frames) return;
-    n_mels_ = a.n_mels;
-    n_frames_ = a.n_frames;
-    values_ = a.mel_db.data();
+    row_name_ = row_name;
+    unit_ = unit;
+    if (n_frames == 0 || n_rows == 0 || values.size() != size_t(n_rows) * n_frames) return;
+    n_mels_ = n_rows;
+    n_frames_ = n_frames;
+    values_ = std::move(values);
 
     GLint max_size = 4096;
     glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
     // Max-pool groups of `pool` frames when the track is wider than the largest texture.
-    const size_t pool = (a.n_frames + size_t(max_size) - 1) / size_t(max_size);
-    tex_columns_ = int((a.n_frames + pool - 1) / pool);
+    const size_t pool = (n_frames_ + size_t(max_size) - 1) / size_t(max_size);
+    tex_columns_ = int((n_frames_ + pool - 1) / pool);
     std::vector<float> pooled;
-    const float* upload = a.mel_db.data();
+    const float* upload = values_.data();
     if (pool > 1) {
         pooled.assign(size_t(n_mels_) * tex_columns_, -INFINITY);
         for (int m = 0; m < n_mels_; ++m)
-            for (size_t t = 0; t < a.n_frames; ++t) {
+            for (size_t t = 0; t < n_frames_; ++t) {
                 float& dst = pooled[size_t(m) * tex_columns_ + t / pool];
-                dst = std::max(dst, a.mel_db[size_t(m) * a.n_frames + t]);
+                dst = std::max(dst, values_[size_t(m) * n_frames_ + t]);
             }
         upload = pooled.data();
     }
@@ -68,10 +70,21 @@ void spectrogram_view::set_data(const analysis& a) {
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
 
-    data_db_min = a.db_min;
-    data_db_max = a.db_max;
-    db_high = a.db_max;
-    db_low = std::max(a.db_min, a.db_max - 80.0f);  // librosa's usual display range
+    float lo = 0.0f, hi = 0.0f;
+    bool any = false;
+    for (float v : values_) {
+        if (!std::isfinite(v)) continue;
+        if (!any || v < lo) lo = v;
+        if (!any || v > hi) hi = v;
+        any = true;
+    }
+    data_db_min = lo;
+    data_db_max = hi;
+    if (reset_range) {
+        db_high = hi;
+        db_low = std::max(lo, hi - 80.0f);  // librosa's usual display range
+        if (db_high <= db_low) db_high = db_low + 1.0f;
+    }
 }
 
 void spectrogram_view::render_to_colour_texture(int width_px, int height_px) {
@@ -113,12 +126,13 @@ void spectrogram_view::render_to_colour_texture(int width_px, int height_px) {
     dirty_ = false;
 }
 
-void spectrogram_view::draw(ImVec2 size, double seconds_per_frame) {
+std::pair<ImVec2, ImVec2> spectrogram_view::draw(ImVec2 size, double seconds_per_frame, double t0_s) {
     const int w = std::max(1, int(size.x));
     const int h = std::max(1, int(size.y));
     if (!has_data()) {
+        const ImVec2 o = ImGui::GetCursorScreenPos();
         ImGui::Dummy(ImVec2(float(w), float(h)));
-        return;
+        return {o, ImVec2(o.x + w, o.y + h)};
     }
     if (dirty_ || w != rendered_w_ || h != rendered_h_ || db_low != rendered_low_ || db_high != rendered_high_ ||
         colormap != rendered_colormap_)
@@ -127,15 +141,16 @@ void spectrogram_view::draw(ImVec2 size, double seconds_per_frame) {
     // The colour texture is bottom-up (GL): flip v so that the lowest band is at the bottom.
     const ImVec2 origin = ImGui::GetCursorScreenPos();
     ImGui::Image((ImTextureID)(intptr_t)colour_tex_, ImVec2(float(w), float(h)), ImVec2(0, 1), ImVec2(1, 0));
-    if (ImGui::IsItemHovered() && values_ != nullptr) {
+    if (ImGui::IsItemHovered() && !values_.empty()) {
         const ImVec2 mouse = ImGui::GetIO().MousePos;
         const double fx = std::clamp((mouse.x - origin.x) / float(w), 0.0f, 0.9999f);
         const double fy = std::clamp(1.0f - (mouse.y - origin.y) / float(h), 0.0f, 0.9999f);
         const size_t frame = size_t(fx * double(n_frames_));
         const int band = int(fy * n_mels_);
-        ImGui::SetTooltip("%.2f s   mel band %d   %.1f dB", frame * seconds_per_frame, band,
-                          values_[size_t(band) * n_frames_ + frame]);
+        ImGui::SetTooltip("%.2f s   %s %d   %.2f %s", t0_s + frame * seconds_per_frame, row_name_, band,
+                          values_[size_t(band) * n_frames_ + frame], unit_);
     }
+    return {origin, ImVec2(origin.x + w, origin.y + h)};
 }
 
 }  // namespace gs_web

@@ -4,12 +4,12 @@
 #include <GLES3/gl3.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "imgui.h"
 
 namespace gs_web {
-
-struct analysis;
 
 // Owns a float texture with the dB values and an offscreen colour texture the shader renders into
 // (re-rendered only when the data, the displayed size, the dB range or the colormap change), which ImGui
@@ -23,14 +23,20 @@ public:
     // Frees the GL objects (safe to call twice).
     void destroy();
 
-    // Uploads a's spectrogram (or clears the view when a holds none). Columns beyond the GPU's texture
-    // size limit are max-pooled so that any duration fits. Resets the dB range to the data's.
-    void set_data(const analysis& a);
+    // Uploads a [n_rows][n_frames] row-major matrix (taken over; n_frames == 0 clears the view). Columns
+    // beyond the GPU's texture size limit are max-pooled so that any duration fits. reset_range: set the
+    // displayed range to the data's (else keep the user's). row_name/unit label the tooltip ("mel band", "dB").
+    void set_data(std::vector<float> values, int n_rows, size_t n_frames, bool reset_range, const char* row_name,
+                  const char* unit);
+    void clear() { set_data({}, 0, 0, true, "", ""); }
     bool has_data() const { return spec_tex_ != 0 && n_frames_ > 0; }
 
-    // Draws the view at the cursor, `size` pixels; a tooltip names time, band and dB under the mouse.
-    // `seconds_per_frame`: hop / rate, for the time axis.
-    void draw(ImVec2 size, double seconds_per_frame);
+    // Draws the view at the cursor, `size` pixels; a tooltip names time, row and value under the mouse.
+    // `seconds_per_frame`: hop / rate, for the time axis; t0_s: time of the first column.
+    // Returns the screen rectangle drawn (min, max), for overlays.
+    std::pair<ImVec2, ImVec2> draw(ImVec2 size, double seconds_per_frame, double t0_s = 0.0);
+    size_t n_frames() const { return n_frames_; }
+    int n_rows() const { return n_mels_; }
 
     // Display parameters (the UI edits them directly; changes are picked up on the next draw()).
     float db_low = -80.0f;          // dB mapped to the colormap's low end
@@ -53,7 +59,9 @@ private:
     int n_mels_ = 0;
     size_t n_frames_ = 0;            // frames in the data
     int tex_columns_ = 0;            // columns in spec_tex_ (<= GL_MAX_TEXTURE_SIZE)
-    const float* values_ = nullptr;  // not owned: the analysis' mel_db, for the tooltip (valid until next set_data)
+    std::vector<float> values_;      // the data, for the tooltip
+    const char* row_name_ = "";
+    const char* unit_ = "";
     // What the colour texture currently shows (re-render when any differs).
     int rendered_w_ = 0, rendered_h_ = 0, rendered_colormap_ = -1;
     float rendered_low_ = 0.0f, rendered_high_ = 0.0f;

@@ -1,0 +1,110 @@
+// inference.js: ONNX Runtime Web for the page: backend choice (WebGPU probe, WASM fallback, ?backend=), model
+// sessions checked against their card, and serialised batch runs. Defines window.gs_inference. Classic script.
+(function () {
+    'use strict';
+
+    // dist/ort/ holds each bundle with the .mjs/.wasm pair it loads (copied from node_modules at build time).
+    const k_bundles = { wasm: './ort/ort.wasm.min.mjs', webgpu: './ort/ort.webgpu.min.mjs' };
+    const ort_modules = {};  // backend -> the imported module
+
+    async function load_ort(backend) {
+        if (!ort_modules[backend]) {
+            const ort = await import(k_bundles[backend]);
+            ort.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
+            // Threads need cross-origin isolation (tools/serve --isolate); without it ORT runs single-threaded.
+            ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+            ort.env.logLevel = 'error';
+            ort_modules[backend] = ort;
+        }
+        return ort_modules[backend];
+    }
+
+    // The backend to try first: ?backend=wasm|webgpu, else WebGPU when the browser gives an adapter.
+    async function preferred_backend() {
+        const forced = new URLSearchParams(location.search).get('backend');
+        if (forced === 'wasm' || forced === 'webgpu') return { backend: forced, note: `forced by ?backend=${forced}` };
+        let adapter = null;
+        try {
+            adapter = navigator.gpu ? await navigator.gpu.requestAdapter() : null;
+        } catch (e) {
+            adapter = null;
+        }
+        if (adapter) return { backend: 'webgpu', note: 'WebGPU adapter found' };
+        return { backend: 'wasm', note: navigator.gpu ? 'no WebGPU adapter: using WASM' : 'no WebGPU in this browser: using WASM' };
+    }
+
+    async function sha256_hex(bytes) {
+        if (!self.crypto || !crypto.subtle) return null;  // insecure context (plain http on another host)
+        const digest = await crypto.subtle.digest('SHA-256', bytes);
+        return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+    }
+
+    // A ready model: session + what the card says about its tensors.
+    class model_session {
+        constructor(ort, session, backend, card) {
+            this.ort = ort;
+            this.session = session;
+            this.backend = backend;
+            this.card = card;
+            this.input_name = (card.io && card.io.input_name) || 'input';
+            this.output_name = (card.io && card.io.output_name) || 'probabilities';
+            this.n_classes = card.labels.length;
+        }
+        // data: Float32Array of n * bins * frames; resolves to a Float32Array of n * n_classes.
+        async run(data, n, bins, frames) {
+            const input = new this.ort.Tensor('float32', data, [n, 1, bins, frames]);
+            const out = await this.session.run({ [this.input_name]: input });
+            const t = out[this.output_name];
+            const values = t.data instanceof Float32Array ? t.data : new Float32Array(t.data);
+            if (t.dispose) t.dispose();
+            return values;
+        }
+        release() {
+            try { this.session.release(); } catch (e) { /* already gone */ }
+        }
+    }
+
+    // Creates a session for onnx_bytes on `backend`, checks it against the card (names, a warm-up run of one
+    // zero segment giving n_classes values). Throws an Error saying what is wrong.
+    async function create_session(backend, onnx_bytes, card) {
+        const ort = await load_ort(backend);
+        const session = await ort.InferenceSession.create(onnx_bytes, { executionProviders: [backend] });
+        const m = new model_session(ort, session, backend, card);
+        if (!session.inputNames.includes(m.input_name))
+            throw new Error(`the model has no input '${m.input_name}' (it has ${session.inputNames.join(', ')})`);
+        if (!session.outputNames.includes(m.output_name))
+            throw new Error(`the model has no output '${m.output_name}' (it has ${session.outputNames.join(', ')})`);
+        const [, , bins, frames] = card.io.input_shape;
+        const probs = await m.run(new Float32Array(bins * frames), 1, bins, frames);
+        if (probs.length !== m.n_classes)
+            throw new Error(`the model gives ${probs.length} outputs per segment, the card has ${m.n_classes} labels`);
+        if (!probs.every(Number.isFinite)) throw new Error('the model gives non-finite outputs');
+        return m;
+    }
+
+    // Checks the ONNX bytes against the card (sha256, when pinned and the page can hash), then opens a session on
+    // the preferred backend, falling back to WASM if WebGPU fails. Resolves to {model, backend, note, load_ms}.
+    async function open_model(onnx_bytes, card) {
+        const t0 = performance.now();
+        if (card.onnx_sha256) {
+            const sha = await sha256_hex(onnx_bytes);
+            if (sha !== null && sha !== card.onnx_sha256)
+                throw new Error(`the .onnx does not match its card (sha256 ${sha.slice(0, 12)}..., the card pins ` +
+                                `${String(card.onnx_sha256).slice(0, 12)}...)`);
+        }
+        const pref = await preferred_backend();
+        let note = pref.note;
+        let model;
+        try {
+            model = await create_session(pref.backend, onnx_bytes, card);
+        } catch (e) {
+            if (pref.backend !== 'webgpu') throw e;
+            note = `WebGPU failed (${e.message || e}); using WASM`;
+            console.warn('[genrescope] ' + note);
+            model = await create_session('wasm', onnx_bytes, card);
+        }
+        return { model, backend: model.backend, note, load_ms: performance.now() - t0 };
+    }
+
+    window.gs_inference = { open_model, create_session, preferred_backend };
+})();

@@ -1,0 +1,27 @@
+// js_calls.h: the functions C++ calls in the page (implemented in js_calls.cpp as EM_JS shims over bridge.js hooks).
+#pragma once
+
+extern "C" {
+
+// Inference: the bridge copies n * bins * frames floats from `data` at once (the buffer may be reused after
+// the call), runs the model asynchronously and answers with gs_batch_done / gs_batch_failed(request_id, ...).
+void js_run_batch(int request_id, const float* data, int n, int bins, int frames);
+// A classification finished: result_json (UTF-8 JSON) resolves the job's promise; or it failed with message.
+void js_job_done(int job_id, const char* result_json);
+void js_job_failed(int job_id, const char* message);
+// Playback (WebAudio): the decoded, resampled audio of the current file (copied), play/pause, seek, position.
+void js_set_playback(const float* samples, int n, int rate_hz);
+void js_playback_toggle();
+void js_playback_seek(double t_s);
+double js_playback_position();  // seconds
+int js_playback_playing();      // 1 while playing
+// UI requests the page carries out.
+void js_first_frame_rendered();
+void js_open_file_dialog();
+void js_open_model_dialog();
+void js_classify_url(const char* url);
+void js_start_microphone();
+void js_stop_microphone();
+void js_reset_model();
+
+}  // extern "C"
