@@ -222,7 +222,9 @@ void live_push(app_state& s, const float* samples, size_t n, int rate_hz, double
         s.live.error = err;
         s.error = "microphone: " + err;
         js_stop_microphone();
+        return;
     }
+    pump(s);  // a live request may be due now (not only at the next frame)
 }
 
 void live_stopped(app_state& s, const std::string& error) {
@@ -257,6 +259,7 @@ std::string state_json(const app_state& s) {
     model.set("labels", s.has_model ? labels : gs::json_value::array());
     model.set("backend", s.backend);
     model.set("note", s.model_note);
+    model.set("backend_note", s.backend_note);
     j.set("model", model);
     gs::json_value sal = gs::json_value::object();
     sal.set("pending", s.saliency.pending);

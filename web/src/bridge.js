@@ -175,7 +175,10 @@
         Module._gs_mic_started();
         try {
             await gs_audio.start_microphone((chunk, rate_hz, arrival_ms) => {
-                with_heap_copy(chunk, (ptr) => Module._gs_mic_push(ptr, chunk.length, rate_hz, arrival_ms));
+                // Latency is counted from the capture of the chunk's first sample (arrival - chunk length): the
+                // worklet's block is part of the audio -> bars delay.
+                const capture_ms = arrival_ms - 1000 * chunk.length / rate_hz;
+                with_heap_copy(chunk, (ptr) => Module._gs_mic_push(ptr, chunk.length, rate_hz, capture_ms));
             });
         } catch (e) {
             Module.ccall('gs_mic_stopped', null, ['string'], [message_of(e)]);

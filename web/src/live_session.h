@@ -18,7 +18,7 @@ namespace gs_web {
 class live_session {
 public:
     static constexpr double k_display_s = 10.0;       // seconds of frames kept for the view
-    static constexpr double k_interval_ms = 200.0;    // classify at most this often (>= 5 per second target)
+    static constexpr double k_interval_ms = 150.0;    // classify at most this often (~6 per second; >= 4 required)
     static constexpr double k_min_audio_s = 0.5;      // first classification after this much audio
     static constexpr float k_smoothing = 0.5f;        // weight of the newest probabilities in the live bars
 

@@ -113,6 +113,14 @@ EMSCRIPTEN_KEEPALIVE void gs_mic_push(const float* samples, int n, int rate_hz, 
 }
 EMSCRIPTEN_KEEPALIVE void gs_mic_stopped(const char* error) { gs_web::live_stopped(g_app.state, str(error)); }
 
+// For tests and scripts: switch the feature view (0 log-mel, 1 MFCC, 2 chroma), ask for a saliency map.
+EMSCRIPTEN_KEEPALIVE void gs_set_view(int mode) { g_app.ui.mode = std::clamp(mode, 0, 2); }
+EMSCRIPTEN_KEEPALIVE void gs_request_saliency(int segment) {
+    g_app.ui.mode = 0;
+    g_app.ui.show_saliency = true;
+    gs_web::request_saliency(g_app.state, segment > 0 ? size_t(segment) : 0);
+}
+
 // The app's state as compact JSON (see gs_web::state_json). Valid until the next gs_* string call.
 EMSCRIPTEN_KEEPALIVE const char* gs_state_json() {
     g_app.json_out = gs_web::state_json(g_app.state);

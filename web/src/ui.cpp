@@ -86,8 +86,9 @@ void refresh_view(ui_context& ui) {
             std::vector<float> m;
             size_t n = 0;
             s.live.display_matrix(m, n);
-            const bool first = !ui.shown_live;
-            ui.view.set_data(std::move(m), s.live.card.n_bins(), n, first, "band", "");
+            // Follow the data's range while the stream is young (the first frames are silence or a fade-in).
+            const bool reset_range = !ui.shown_live || s.live.audio_s < 3.0;
+            ui.view.set_data(std::move(m), s.live.card.n_bins(), n, reset_range, "band", "");
             ui.shown_live = true;
             ui.shown_live_generation = s.live.generation;
             ui.shown_job_id = -1;
@@ -245,8 +246,10 @@ void draw_result_panel(ui_context& ui) {
     app_state& s = *ui.state;
     if (s.live.active || (s.live.updates > 0 && !s.has_job)) {
         ImGui::TextColored(k_accent_colour, s.live.active ? "Listening (microphone)" : "Microphone stopped");
+        ImGui::PushTextWrapPos(0.0f);
         ImGui::TextColored(k_dim_colour, "%.1f updates/s, audio->bars %.0f ms, model %.0f ms, %lld updates, %d Hz in",
                            ui.live_rate_hz, s.live.latency_ms, s.live.inference_ms, s.live.updates, s.live.input_rate_hz);
+        ImGui::PopTextWrapPos();
         draw_verdict_line(s.live.probabilities, s.live.card);
         draw_bars(s.live.probabilities, s.live.card);
         return;
@@ -403,7 +406,7 @@ void draw_toolbar(ui_context& ui, bool narrow) {
     } else if (ImGui::Button("Microphone")) {
         js_start_microphone();
     }
-    ImGui::SameLine();
+    if (!narrow) ImGui::SameLine();
     if (ImGui::Button("Load model...")) js_open_model_dialog();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Choose a trainer's .onnx and its .json card together");
     ImGui::SameLine();

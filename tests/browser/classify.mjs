@@ -1,0 +1,128 @@
+// classify.mjs: every reference clip through the page's file input and through classify(); browser vs native
+// agreement; every bad file shows an error and the next good file works; views, saliency and timeline screenshots.
+// usage: node tests/browser/classify.mjs DIST_DIR SHARED_DIR NATIVE_CLI OUT_DIR
+//   NATIVE_CLI: build/native/genrescope (run on dist/models/default.onnx: the very model the page serves)
+//   OUT_DIR:    screenshots (file result, timeline, MFCC, chroma, saliency, narrow layout)
+// Tolerance: max |p_browser - p_native| <= 1e-3 over track and segment probabilities (WAV clips: both decode with
+// shared/; the two ends differ in the inference engine, libtorch vs ONNX Runtime Web).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { check, classify_in_page, good_clips, image_stats, max_abs_diff, open_app, run_test, settle, wait_state } from './lib.mjs';
+
+const k_native_tolerance = 1e-3;
+
+// Chooses file_path through the page's <input type=file>; waits for the new result or error.
+async function through_file_input(page, file_path) {
+    await page.evaluate(() => { window.__gs_before = window.genrescope.lastResult; window.__gs_error_before = window.genrescope.state().error; });
+    await page.setInputFiles('#file_picker', file_path);
+    return wait_state(page, `!s.busy && (window.genrescope.lastResult !== window.__gs_before || ` +
+                            `(s.error !== '' && s.error.includes(${JSON.stringify(path.basename(file_path))})))`);
+}
+
+function compare_with_native(r, n) {
+    let d = max_abs_diff(r.probabilities, n.probabilities);
+    if (r.segments.length !== n.segments.length) return { d: Infinity, why: `${r.segments.length} vs ${n.segments.length} segments` };
+    for (let i = 0; i < r.segments.length; ++i) {
+        d = Math.max(d, max_abs_diff(r.segments[i].probabilities, n.segments[i].probabilities));
+        if (Math.abs(r.segments[i].start_s - n.segments[i].start_s) > 1e-6) return { d: Infinity, why: `segment ${i} start` };
+    }
+    return { d, why: '' };
+}
+
+async function main() {
+    const [dist_dir, shared_dir, native_cli, out_dir] = process.argv.slice(2);
+    if (!dist_dir || !shared_dir || !native_cli || !out_dir) {
+        console.error('usage: node tests/browser/classify.mjs DIST_DIR SHARED_DIR NATIVE_CLI OUT_DIR');
+        return 2;
+    }
+    fs.mkdirSync(out_dir, { recursive: true });
+    const clips = good_clips(shared_dir);
+    const bad_dir = path.join(shared_dir, 'clips', 'bad');
+    const bad = fs.readdirSync(bad_dir).sort().map((f) => path.join(bad_dir, f));
+    const wavs = clips.filter((f) => /\.wav$/i.test(f));
+    const model = path.join(dist_dir, 'models', 'default.onnx');
+    const native = {};
+    for (const r of JSON.parse(execFileSync(native_cli, ['classify', '--json', '--model', model, ...wavs], { encoding: 'utf8' })))
+        native[path.basename(r.file)] = r;
+
+    const app = await open_app({ dist_dir });
+    const { page } = app;
+    try {
+        check('app ready', app.ready === 'ready', `${app.ready}, ${app.ready_ms} ms`);
+        if (app.ready !== 'ready') return 1;
+        let worst = 0;
+        for (const clip of clips) {
+            const name = path.basename(clip);
+            const s = await through_file_input(page, clip);
+            const via_input = s.result;
+            check(`file input: ${name}`, s.error === '' && via_input && via_input.file === name,
+                  s.error || `${via_input.top}, ${via_input.segments.length} segments`);
+            const r = await classify_in_page(page, clip);
+            const ok = !r.error && r.file === name && r.backend === app_backend(app) &&
+                       ['decode', 'features', 'inference', 'total'].every((k) => typeof r.timings_ms[k] === 'number');
+            check(`classify(): ${name}`, ok, r.error || `${r.top} ${Math.max(...r.probabilities).toFixed(3)}, ` +
+                  `${r.duration_s} s, ${r.timings_ms.total.toFixed(0)} ms`);
+            if (!ok || !via_input) continue;
+            check(`file input == classify(): ${name}`, max_abs_diff(via_input.probabilities, r.probabilities) === 0);
+            if (native[name]) {
+                const { d, why } = compare_with_native(r, native[name]);
+                worst = Math.max(worst, d);
+                check(`browser vs native: ${name}`, d <= k_native_tolerance, why || `max |dp| ${d.toExponential(2)}`);
+            }
+        }
+        console.log(`worst browser vs native |dp| over ${Object.keys(native).length} WAV clips: ${worst.toExponential(2)}`);
+
+        const good = clips.find((f) => /rock.*10s-16s\.wav$/.test(f)) || wavs[0];
+        for (const b of bad) {
+            const name = path.basename(b);
+            const s = await through_file_input(page, b);
+            check(`bad file shows an error: ${name}`, s.error.includes(name), JSON.stringify(s.error));
+            const r = await classify_in_page(page, b);
+            check(`classify() rejects with an Error: ${name}`, typeof r.error === 'string' && r.error.length > 0 &&
+                  (await page.evaluate(() => window.genrescope.state().error)) === r.error, r.error);
+            const after = await classify_in_page(page, good);
+            check(`next good file works after ${name}`, !after.error && after.file === path.basename(good),
+                  after.error || after.top);
+        }
+
+        // Views and saliency (screenshots), on the 44.1 kHz stereo clip if present (a longer timeline).
+        const long_clip = clips.find((f) => /44k-stereo/.test(f)) || good;
+        await classify_in_page(page, long_clip);
+        await settle(page, 10);
+        const shot = (name) => path.join(out_dir, name);
+        let st = image_stats(await page.screenshot({ path: shot('file-result.png') }));
+        check('screenshot: file result + timeline', st.stddev > 10 && st.colourful_fraction > 0.2,
+              `stddev ${st.stddev.toFixed(1)}, ${shot('file-result.png')}`);
+        for (const [mode, file] of [[1, 'mfcc.png'], [2, 'chroma.png'], [0, null]]) {
+            await page.evaluate((m) => Module._gs_set_view(m), mode);
+            await settle(page, 5);
+            if (file) {
+                st = image_stats(await page.screenshot({ path: shot(file) }));
+                check(`screenshot: ${file.replace('.png', '')} view`, st.stddev > 10, `stddev ${st.stddev.toFixed(1)}`);
+            }
+        }
+        await page.evaluate(() => Module._gs_request_saliency(1));
+        const s = await wait_state(page, 's.saliency.valid');
+        check('saliency map computed', s.saliency.drop.length > 0 && s.saliency.drop.some((d) => d !== 0),
+              `${s.saliency.drop.length} patches, max drop ${Math.max(...s.saliency.drop).toFixed(3)}`);
+        await settle(page, 5);
+        await page.screenshot({ path: shot('saliency.png') });
+        await page.setViewportSize({ width: 390, height: 844 });
+        await settle(page, 10);
+        st = image_stats(await page.screenshot({ path: shot('narrow.png') }));
+        check('narrow (phone-width) layout draws', st.stddev > 10, shot('narrow.png'));
+
+        check('no request left the origin', app.foreign_requests.length === 0, app.foreign_requests.slice(0, 3).join(', '));
+        check('no page errors', app.page_errors.length === 0, app.page_errors.slice(0, 3).join(' | '));
+    } finally {
+        await app.close();
+    }
+    return 0;
+}
+
+function app_backend() {
+    return 'wasm';  // plain headless Chromium has no WebGPU adapter (backends.mjs covers WebGPU)
+}
+
+await run_test(main);
