@@ -14,19 +14,57 @@
 #include "data/dataset.h"
 #include "data/feature_cache.h"
 #include "eval/metrics.h"
+#include "eval/perturb.h"
+#include "genrescope/features.h"
 #include "genrescope/json.h"
 #include "model/model_loader.h"
 #include "train/train_data.h"
 
 namespace gs {
 
+namespace {
+
+// Features of every path under a robustness condition (eval/perturb.h); nothing is cached. Unreadable tracks
+// get n_frames == 0 and an entry in `errors`.
+std::string perturbed_features(const std::vector<std::string>& paths, const std::vector<int>& track_ids,
+                               const feature_config& config, const std::string& condition, const std::string& temp_dir,
+                               std::vector<track_features>& feats, std::vector<std::string>& errors) {
+    const auto& names = perturb_conditions();
+    if (std::find(names.begin(), names.end(), condition) == names.end()) {
+        std::string list;
+        for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+        return "unknown --condition '" + condition + "' (one of " + list + ")";
+    }
+    feature_extractor fx;
+    std::string err = fx.init(config);
+    if (!err.empty()) return err;
+    feats.assign(paths.size(), track_features{});
+    for (size_t i = 0; i < paths.size(); ++i) {
+        audio_buffer audio;
+        err = load_perturbed(paths[i], condition, config.sample_rate_hz, 0x9e3779b97f4a7c15ull ^ static_cast<uint64_t>(track_ids[i]),
+                             temp_dir, audio);
+        size_t n_frames = 0;
+        if (err.empty()) err = fx.compute(audio.samples.data(), audio.samples.size(), feats[i].data, n_frames);
+        if (!err.empty()) {
+            errors.push_back(paths[i] + ": " + err);
+            feats[i] = track_features{};
+            continue;
+        }
+        feats[i].n_frames = n_frames;
+        feats[i].n_bins = fx.n_bins();
+    }
+    return "";
+}
+
+}  // namespace
+
 int cmd_eval(int argc, char** argv) {
-    cli_args a(argc, argv, 0, {"model", "data", "list", "split", "set", "cache-dir", "threads", "split-dir"}, {"json"});
+    cli_args a(argc, argv, 0, {"model", "data", "list", "split", "set", "cache-dir", "threads", "split-dir", "condition", "temp-dir"}, {"json"});
     const int threads = a.get_int("threads", 0, 0, 1024);
     const std::string data_dir = a.get("data"), list = a.get("list");
     if (!a.error().empty() || !a.positional().empty() || data_dir.empty() == list.empty()) {
         std::fprintf(stderr, "genrescope eval: %s\nusage: genrescope eval --model M.onnx --data DIR | --list FILE.csv "
-                     "[--split none|gtzan-ff|kfold:K:I|DIR] [--set test|valid|train|all] [--json]\n",
+                     "[--split none|gtzan-ff|kfold:K:I|DIR] [--set test|valid|train|all] [--condition NAME] [--json]\n",
                      !a.error().empty() ? a.error().c_str() : "give exactly one of --data and --list");
         return kExitUsage;
     }
@@ -75,10 +113,15 @@ int cmd_eval(int argc, char** argv) {
     }
     std::vector<track_features> feats;
     std::vector<std::string> errors;
-    cache_stats stats;
-    std::string cache = a.get("cache-dir", default_feature_cache_dir());
-    if (cache == "none") cache.clear();
-    err = compute_features_cached(paths, m.card.features, cache, threads, feats, errors, stats);
+    const std::string condition = a.get("condition");
+    if (condition.empty()) {
+        cache_stats stats;
+        std::string cache = a.get("cache-dir", default_feature_cache_dir());
+        if (cache == "none") cache.clear();
+        err = compute_features_cached(paths, m.card.features, cache, threads, feats, errors, stats);
+    } else {
+        err = perturbed_features(paths, kept, m.card.features, condition, a.get("temp-dir", "/tmp"), feats, errors);
+    }
     if (!err.empty()) {
         std::fprintf(stderr, "genrescope eval: %s\n", err.c_str());
         return kExitFailure;
@@ -113,14 +156,15 @@ int cmd_eval(int argc, char** argv) {
         j.set("data", data_dir.empty() ? list : data_dir);
         j.set("split", spec);
         j.set("set", set);
+        j.set("condition", condition.empty() ? "original" : condition);
         j.set("skipped", static_cast<int>(errors.size()) + unknown);
         j.set("metrics", lm.to_json(m.card.labels));
         std::printf("%s\n", json_write(j, 2).c_str());
     } else {
-        std::printf("%s on %s (%s, %s): track accuracy %.4f (%d tracks), macro-F1 %.4f; segment accuracy %.4f (%d segments); "
+        std::printf("%s on %s (%s, %s%s%s): track accuracy %.4f (%d tracks), macro-F1 %.4f; segment accuracy %.4f (%d segments); "
                     "segment ECE %.4f\n",
                     m.card.name.c_str(), data_dir.empty() ? list.c_str() : data_dir.c_str(), spec.c_str(), set.c_str(),
-                    lm.track.accuracy, lm.track.n_samples, lm.track.macro_f1, lm.segment.accuracy, lm.segment.n_samples,
+                    condition.empty() ? "" : ", ", condition.c_str(), lm.track.accuracy, lm.track.n_samples, lm.track.macro_f1, lm.segment.accuracy, lm.segment.n_samples,
                     lm.segment.ece);
     }
     return kExitOk;

@@ -15,5 +15,6 @@ int cmd_train(int argc, char** argv);     // genrescope train --data DIR ... (bu
 int cmd_archs(int argc, char** argv);     // genrescope archs
 int cmd_eval(int argc, char** argv);      // genrescope eval --model M.onnx --data DIR [--split ...] [--json]
 int cmd_classify(int argc, char** argv);  // genrescope classify [--model M.onnx] [--json|--csv] FILES...
+int cmd_calibrate(int argc, char** argv); // genrescope calibrate --model M.onnx RUN_DIR... (pooled validation temperature)
 
 }  // namespace gs

@@ -31,14 +31,18 @@ const char* kUsage =
     "      Genre probabilities per file (and per segment with --json); continues past bad files; exit 0 when\n"
     "      at least one file was classified.\n"
     "  genrescope eval --model M.onnx --data DIR | --list FILE.csv [--split SPEC] [--set test|valid|train|all] [--json]\n"
-    "      The trainer's metrics (segment and track level) for an existing model.\n"
+    "      The trainer's metrics (segment and track level) for an existing model. --condition NAME re-scores\n"
+    "      perturbed audio: mp3-128k | stereo-44k | gain-12db | noise-20db | excerpt-10s (robustness checks).\n"
+    "  genrescope calibrate --model M.onnx [--out OUT.onnx] [--protocols NAME=report.json,...] RUN_DIR...\n"
+    "      Fits M's temperature on the validation tracks pooled from the runs' predictions.json (a kfold:K run\n"
+    "      folder counts as its folds), checks it cross-fitted on their test tracks, and rewrites M + card.\n"
     "  genrescope train --data DIR | --list FILE.csv [options]\n"
     "      Trains a model on a folder of labelled audio (GTZAN layout DIR/genres/<genre>/*, or DIR/<label>/*)\n"
     "      and writes RUN/model.onnx, RUN/model.json (model card), RUN/report.json and RUN/report.html.\n"
     "        --split gtzan-ff|kfold:K:I|DIR|none (gtzan-ff for GTZAN, else kfold:5:0)  --arch NAME (genrescope_cnn)\n"
     "        --feature mel|mfcc|chroma (vgg_small)  --run-dir DIR (runs/ARCH)  --cache-dir DIR|none\n"
     "        --device auto|cpu|cuda  --epochs N  --batch-size N  --lr X  --weight-decay X  --warmup-epochs X\n"
-    "        --label-smoothing X  --mixup ALPHA  --spec-augment 0|1  --gain-db X  --crops-per-track N\n"
+    "        --label-smoothing X  --mixup ALPHA  --spec-augment 0|1  --gain-db X (12)  --noise-prob P (0.5)  --crops-per-track N\n"
     "        --patience N  --seed N  --threads N  --resume  --quiet\n"
     "\n"
     "Exit codes: 0 ok, 1 bad input or failure, 2 usage error.\n";
@@ -59,8 +63,9 @@ int main(int argc, char** argv) {
     if (cmd == "archs") return gs::cmd_archs(argc - 2, argv + 2);
     if (cmd == "classify") return gs::cmd_classify(argc - 2, argv + 2);
     if (cmd == "eval") return gs::cmd_eval(argc - 2, argv + 2);
+    if (cmd == "calibrate") return gs::cmd_calibrate(argc - 2, argv + 2);
 #else
-    if (cmd == "train" || cmd == "archs" || cmd == "classify" || cmd == "eval") {
+    if (cmd == "train" || cmd == "archs" || cmd == "classify" || cmd == "eval" || cmd == "calibrate") {
         std::fprintf(stderr, "genrescope: '%s' needs the native build with libtorch and ONNX\n", cmd.c_str());
         return gs::kExitUsage;
     }

@@ -186,4 +186,50 @@ double fit_temperature(const std::vector<float>& logits, int n_classes, const st
     return std::min(t_max, std::max(t_min, 1.0 / beta));
 }
 
+double track_nll(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
+                 const std::vector<int>& track_ids, double temperature) {
+    track_probs tp;
+    const std::vector<float> p = softmax_with_temperature(logits, n_classes, temperature);
+    if (!aggregate_tracks(p, n_classes, labels, track_ids, aggregation::mean, tp).empty() || tp.labels.empty()) {
+        return nan_value;
+    }
+    double nll = 0.0;
+    for (size_t t = 0; t < tp.labels.size(); ++t) {
+        const double q = tp.probs[t * static_cast<size_t>(n_classes) + static_cast<size_t>(tp.labels[t])];
+        nll -= std::log(std::max(q, 1e-12));
+    }
+    return nll / static_cast<double>(tp.labels.size());
+}
+
+double fit_temperature_tracks(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
+                              const std::vector<int>& track_ids) {
+    if (n_classes < 2 || labels.empty() || !std::isfinite(track_nll(logits, n_classes, labels, track_ids, 1.0))) {
+        return 1.0;
+    }
+    auto f = [&](double u) { return track_nll(logits, n_classes, labels, track_ids, std::exp(u)); };
+    // Golden-section search on u = ln T. The track NLL (a log of a mean of softmaxes) is not convex in 1/T
+    // in general, but it is unimodal in practice; a coarse scan first picks the bracket around the best
+    // grid point so a second local minimum cannot capture the search.
+    const int n_grid = 40;
+    const double lo = std::log(t_min), hi = std::log(t_max), step = (hi - lo) / n_grid;
+    int best_i = 0;
+    double best_f = f(lo);
+    for (int i = 1; i <= n_grid; ++i) {
+        const double v = f(lo + step * i);
+        if (v < best_f) best_f = v, best_i = i;
+    }
+    double a = lo + step * std::max(0, best_i - 1), b = lo + step * std::min(n_grid, best_i + 1);
+    const double inv_phi = (std::sqrt(5.0) - 1.0) / 2.0;
+    double x1 = b - inv_phi * (b - a), x2 = a + inv_phi * (b - a);
+    double f1 = f(x1), f2 = f(x2);
+    for (int it = 0; it < 100 && b - a > 1e-6; ++it) {
+        if (f1 <= f2) {
+            b = x2, x2 = x1, f2 = f1, x1 = b - inv_phi * (b - a), f1 = f(x1);
+        } else {
+            a = x1, x1 = x2, f1 = f2, x2 = a + inv_phi * (b - a), f2 = f(x2);
+        }
+    }
+    return std::min(t_max, std::max(t_min, std::exp(0.5 * (a + b))));
+}
+
 }  // namespace gs

@@ -126,6 +126,17 @@ double mean_nll(const std::vector<float>& logits, int n_classes, const std::vect
 // Returns 1 when there is nothing to fit (no usable samples, n_classes < 2).
 double fit_temperature(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels);
 
+// Track-level negative log-likelihood (mean over tracks, natural log) when each track's probabilities are the
+// mean of its segments' softmax(logits / temperature). NaN when the segments cannot be grouped.
+double track_nll(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
+                 const std::vector<int>& track_ids, double temperature);
+
+// The temperature that minimises track_nll: calibrates the mean-aggregated track verdict (what the app and
+// `classify` show) rather than single segments. Grid scan then golden-section search on ln T in [0.05, 20].
+// Returns 1 when there is nothing to fit.
+double fit_temperature_tracks(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
+                              const std::vector<int>& track_ids);
+
 // Every metric of one set from per-sample probabilities ([n][n_classes], rows need not sum exactly to 1).
 // Errors: n_classes < 1, size mismatch, no samples, a label out of range, a non-finite probability.
 std::string compute_metrics(const std::vector<float>& probs, int n_classes, const std::vector<int>& labels,

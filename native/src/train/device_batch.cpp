@@ -1,11 +1,14 @@
 // device_batch.cpp: batch materialisation with tensor ops on the training device (GPU-resident features).
 #include "train/device_batch.h"
 
+#include <cmath>
+
 namespace gs {
 
 device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const std::vector<int>& train_indices,
                                int n_bins, int segment_frames, int n_classes, const std::vector<float>& gain_per_db,
-                               torch::Device device)
+                               torch::Device device, const std::vector<float>& db_norm_mean,
+                               const std::vector<float>& db_norm_std)
     : device_(device), n_bins_(n_bins), frames_(segment_frames), n_classes_(n_classes) {
     offset_.assign(tracks.size(), -1);
     length_.assign(tracks.size(), 0);
@@ -27,6 +30,15 @@ device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const st
     }
     data_ = host.to(device);
     gain_per_db_ = torch::from_blob(const_cast<float*>(gain_per_db.data()), {1, 1, n_bins, 1}, torch::kFloat32).clone().to(device);
+    auto per_bin = [&](const std::vector<float>& v) {
+        torch::Tensor t = torch::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, torch::kFloat32);
+        return t.expand({n_bins}).reshape({1, 1, n_bins, 1}).clone().to(device);
+    };
+    if ((db_norm_mean.size() == 1 || db_norm_mean.size() == static_cast<size_t>(n_bins)) &&
+        (db_norm_std.size() == 1 || db_norm_std.size() == static_cast<size_t>(n_bins))) {
+        norm_mean_ = per_bin(db_norm_mean);
+        norm_std_ = per_bin(db_norm_std);
+    }
 }
 
 void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::Tensor& y) const {
@@ -44,6 +56,22 @@ void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::T
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
     torch::Tensor idx = torch::from_blob(cols.data(), {n * t_len}, i64).to(device_);
     x = data_.index_select(1, idx).view({f_len, n, t_len}).permute({1, 0, 2}).unsqueeze(1).contiguous();
+    // Noise floor: back to dB, add a flat floor `snr` dB below the segment's mean mel power in the power domain,
+    // normalise again. A stand-in for broadband noise (white noise has a nearly flat Slaney-mel spectrum).
+    // ref: 10 log10(10^(x/10) + 10^(floor/10)) is the dB level of the summed powers
+    bool noisy = false;
+    for (float s : p.noise_snr_db) noisy = noisy || std::isfinite(s);
+    if (noisy && norm_mean_.defined()) {
+        std::vector<float> atten(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) {
+            const float s = p.noise_snr_db[static_cast<size_t>(i)];
+            atten[static_cast<size_t>(i)] = std::isfinite(s) ? std::pow(10.0f, -s / 10.0f) : 0.0f;
+        }
+        const torch::Tensor a = torch::from_blob(atten.data(), {n, 1, 1, 1}, f32).to(device_);
+        const torch::Tensor power = torch::pow(10.0f, (x * norm_std_ + norm_mean_) / 10.0f);
+        const torch::Tensor floor = power.mean({1, 2, 3}, true) * a;
+        x = (10.0f * torch::log10(power + floor) - norm_mean_) / norm_std_;
+    }
     // Gain (in dB, scaled per bin into normalised units).
     torch::Tensor gain = torch::from_blob(const_cast<float*>(p.gain_db.data()), {n, 1, 1, 1}, f32).to(device_);
     x.add_(gain * gain_per_db_);

@@ -1,6 +1,7 @@
 // finalize.cpp: evaluation of a trained model, temperature calibration, report, ONNX export and model card.
 #include "train/finalize.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -56,6 +57,50 @@ void track_descriptors(const train_context& ctx, const track_matrix& t, std::vec
     const double cells = static_cast<double>(t.n_frames) * nb;
     row = {static_cast<float>(level / cells), static_cast<float>(centroid_den > 0 ? centroid_num / centroid_den : 0),
            static_cast<float>(t.n_frames > 1 ? flux / (cells - nb) : 0)};
+}
+
+// ECE of the track verdicts (mean of each track's segment probabilities at `temperature`).
+calibration_result track_ece(const set_predictions& p, int n_classes, double temperature) {
+    track_probs tp;
+    const std::vector<float> probs = softmax_with_temperature(p.logits, n_classes, temperature);
+    if (!aggregate_tracks(probs, n_classes, p.labels, p.track_ids, aggregation::mean, tp).empty()) return {};
+    return expected_calibration_error(tp.probs, n_classes, tp.labels);
+}
+
+json_value predictions_json(const train_context& ctx, const set_predictions& p) {
+    json_value keys = json_value::array(), labels = json_value::array(), ids = json_value::array();
+    json_value logits = json_value::array();
+    for (size_t i = 0; i < p.labels.size(); ++i) {
+        labels.push_back(p.labels[i]);
+        ids.push_back(p.track_ids[i]);
+    }
+    for (float v : p.logits) logits.push_back(static_cast<double>(v));
+    int last = -1;
+    for (int id : p.track_ids) {
+        if (id != last) keys.push_back(ctx.data.tracks[static_cast<size_t>(id)].key);
+        last = id;
+    }
+    json_value o = json_value::object();
+    o.set("segment_labels", labels);
+    o.set("segment_track_ids", ids);
+    o.set("track_keys", keys);
+    o.set("logits", logits);
+    return o;
+}
+
+// RUN/predictions.json: the valid and test segments' logits at temperature 1, so that `genrescope calibrate`
+// can fit one temperature on the pooled validation predictions of several runs (e.g. the folds of kfold:K).
+void write_predictions(const train_context& ctx, const set_predictions& valid, const set_predictions& test,
+                       const std::string& path) {
+    json_value labels = json_value::array();
+    for (const std::string& l : ctx.data.labels) labels.push_back(l);
+    json_value o = json_value::object();
+    o.set("format", "genrescope-predictions");
+    o.set("labels", labels);
+    o.set("split", ctx.split_spec);
+    o.set("valid", predictions_json(ctx, valid));
+    o.set("test", predictions_json(ctx, test));
+    if (!write_text(path, json_write(o, -1) + "\n")) std::fprintf(stderr, "warning: cannot write %s\n", path.c_str());
 }
 
 }  // namespace
@@ -163,7 +208,11 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     set_predictions valid, test;
     predict_set(model, ctx, ctx.sets.valid, device, false, valid);
     predict_set(model, ctx, ctx.sets.test, device, true, test);
-    const double temperature = valid.labels.empty() ? 1.0 : fit_temperature(valid.logits, n_classes, valid.labels);
+    // The temperature calibrates the track verdict (mean of segment probabilities), which is what classify and
+    // the app show; see fit_temperature_tracks.
+    const double temperature =
+        valid.labels.empty() ? 1.0 : fit_temperature_tracks(valid.logits, n_classes, valid.labels, valid.track_ids);
+    write_predictions(ctx, valid, test, ctx.run_dir + "/predictions.json");
 
     run_report rep;
     rep.labels = ctx.data.labels;
@@ -211,14 +260,12 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
         rep.test_track = test_m.track;
     }
     rep.calibration.temperature = temperature;
-    rep.calibration.fitted_on = "valid segments";
+    rep.calibration.fitted_on = "valid tracks (mean of segment probabilities)";
     const set_predictions& cal = test.labels.empty() ? valid : test;
-    rep.calibration.measured_on = test.labels.empty() ? "valid segments" : "test segments";
+    rep.calibration.measured_on = test.labels.empty() ? "valid tracks" : "test tracks";
     if (!cal.labels.empty()) {
-        const calibration_result before =
-            expected_calibration_error(softmax_with_temperature(cal.logits, n_classes, 1.0), n_classes, cal.labels);
-        const calibration_result after =
-            expected_calibration_error(softmax_with_temperature(cal.logits, n_classes, temperature), n_classes, cal.labels);
+        const calibration_result before = track_ece(cal, n_classes, 1.0);
+        const calibration_result after = track_ece(cal, n_classes, temperature);
         rep.calibration.ece_before = before.ece;
         rep.calibration.ece_after = after.ece;
         rep.calibration.reliability_before = before.bins;
@@ -307,6 +354,29 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     tr.set("tracks_valid", static_cast<int>(ctx.sets.valid.size()));
     tr.set("tracks_test", static_cast<int>(ctx.sets.test.size()));
     card.training = tr;
+    // Known limits that follow from the data.
+    {
+        std::vector<int> per_class(static_cast<size_t>(n_classes), 0);
+        for (int i : ctx.sets.train) ++per_class[static_cast<size_t>(ctx.tracks[static_cast<size_t>(i)].label)];
+        const int most = *std::max_element(per_class.begin(), per_class.end());
+        std::string thin;
+        for (int c = 0; c < n_classes; ++c) {
+            if (per_class[static_cast<size_t>(c)] * 2 < most) {
+                thin += (thin.empty() ? "" : ", ") + ctx.data.labels[static_cast<size_t>(c)] + " (" +
+                        std::to_string(per_class[static_cast<size_t>(c)]) + ")";
+            }
+        }
+        if (!thin.empty()) {
+            card.limits.push_back("thin classes, fewer than half the training tracks of the largest (" +
+                                  std::to_string(most) + "): " + thin + "; expect lower recall on them");
+        }
+        card.limits.push_back("knows only its " + std::to_string(n_classes) +
+                              " labels: music of any other genre is still given one of them (watch the uncertain flag)");
+        if (ctx.sets.train.size() < 2000) {
+            card.limits.push_back("trained on " + std::to_string(ctx.sets.train.size()) +
+                                  " tracks: accuracy figures carry wide confidence intervals");
+        }
+    }
     json_value m = json_value::object();
     if (test_m.track.n_samples > 0) {
         m.set("test_track_accuracy", test_m.track.accuracy);

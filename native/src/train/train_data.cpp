@@ -1,6 +1,8 @@
 // train_data.cpp: normalisation statistics, class-balanced augmented segment sampling, evaluation segments.
 #include "train/train_data.h"
 
+#include <limits>
+
 #include <algorithm>
 #include <cmath>
 
@@ -45,7 +47,8 @@ segment_sampler::segment_sampler(const std::vector<track_matrix>* tracks, const 
         const track_matrix& t = (*tracks)[static_cast<size_t>(i)];
         if (t.n_frames > 0 && t.label >= 0 && t.label < n_classes) by_class_[static_cast<size_t>(t.label)].push_back(i);
     }
-    if (config.kind == feature_kind::mel_db) {
+    is_db_ = config.kind == feature_kind::mel_db;
+    if (is_db_) {
         // A gain of g dB adds g to every log-mel value, i.e. g / std in normalised units.
         for (int b = 0; b < n_bins; ++b) {
             const float sd = config.norm_std.empty() ? 1.0f : config.norm_std[config.norm_std.size() == 1 ? 0 : b];
@@ -61,6 +64,7 @@ void segment_sampler::plan(int batch_size, std::mt19937_64& rng, batch_plan& out
     out.track.assign(n, 0);
     out.start.assign(n, 0);
     out.gain_db.assign(n, 0.0f);
+    out.noise_snr_db.assign(n, std::numeric_limits<float>::infinity());
     out.freq_start.assign(2 * n, 0);
     out.freq_width.assign(2 * n, 0);
     out.time_start.assign(2 * n, 0);
@@ -85,6 +89,10 @@ void segment_sampler::plan(int batch_size, std::mt19937_64& rng, batch_plan& out
         out.track[i] = id;
         out.start[i] = static_cast<int64_t>(static_cast<size_t>(unit(rng) * static_cast<double>(max_start + 1)) % (max_start + 1));
         if (aug_.gain_db > 0) out.gain_db[i] = static_cast<float>((2 * unit(rng) - 1) * aug_.gain_db);
+        if (is_db_ && aug_.noise_prob > 0 && unit(rng) < aug_.noise_prob) {
+            out.noise_snr_db[i] = static_cast<float>(aug_.noise_snr_min_db +
+                                                     unit(rng) * (aug_.noise_snr_max_db - aug_.noise_snr_min_db));
+        }
         if (aug_.spec_augment) {
             // ref: Park et al. 2019 (SpecAugment): frequency and time masks, set to the mean (0 after normalising)
             for (size_t m = 0; m < 2; ++m) {

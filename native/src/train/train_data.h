@@ -21,7 +21,10 @@ struct track_matrix {
 // Augmentations applied to training segments. Values are in normalised units unless stated.
 struct augment_options {
     bool spec_augment = true;     // two frequency and two time masks, each up to 1/8 of the axis
-    double gain_db = 6.0;         // mel_db inputs: a random level change in [-gain_db, gain_db] dB
+    double gain_db = 12.0;        // mel_db inputs: a random level change in [-gain_db, gain_db] dB
+    double noise_prob = 0.5;      // mel_db inputs: probability of adding a flat noise floor to a segment
+    double noise_snr_min_db = 10; // its level below the segment's mean mel power, dB, uniform in [min, max]
+    double noise_snr_max_db = 40;
     double mixup_alpha = 0.2;     // Beta(alpha, alpha) mixing of pairs of segments and their targets; 0 = off
     double label_smoothing = 0.1; // target = (1 - e) one-hot + e / n_classes
 };
@@ -33,6 +36,7 @@ struct batch_plan {
     std::vector<int> track;            // dataset track index of each sample
     std::vector<int64_t> start;        // first frame of its crop (frames past the track's end read as 0)
     std::vector<float> gain_db;        // level change in dB (mel_db inputs only)
+    std::vector<float> noise_snr_db;   // noise floor this many dB below the segment's mean mel power; +inf: none
     std::vector<int> freq_start, freq_width, time_start, time_width;  // 2 SpecAugment masks per sample
     std::vector<int> mix_with;         // mixup partner (the sample itself when off)
     std::vector<float> mix_lambda;     // weight of the sample itself, in [0.5, 1]
@@ -57,6 +61,8 @@ public:
 
     // Normalised units per dB of gain, per bin (0 where a gain changes nothing, e.g. chroma).
     const std::vector<float>& gain_per_db() const { return gain_per_db_; }
+    // Whether the inputs are log-mel dB (gain and noise augmentation apply).
+    bool is_db() const { return is_db_; }
 
 private:
     const std::vector<track_matrix>* tracks_;
@@ -66,6 +72,7 @@ private:
     segment_spec spec_;
     augment_options aug_;
     std::vector<float> gain_per_db_;
+    bool is_db_ = false;
 };
 
 // Every evaluation segment of a track (starts from gs::segment_starts), as inputs [n][1][n_bins][frames].

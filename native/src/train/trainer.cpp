@@ -327,9 +327,12 @@ int run_single(const train_options& o) {
     aug.mixup_alpha = o.mixup_alpha >= 0 ? o.mixup_alpha : arch.mixup_alpha;
     aug.label_smoothing = o.label_smoothing;
     aug.gain_db = o.gain_db;
+    aug.noise_prob = o.noise_prob;
     segment_sampler sampler(&ctx.tracks, &ctx.sets.train, n_bins, n_classes, ctx.spec, aug, ctx.config);
     // The training features live on the training device; batches are cut and augmented there.
-    device_batcher batcher(ctx.tracks, ctx.sets.train, n_bins, ctx.spec.frames, n_classes, sampler.gain_per_db(), device);
+    device_batcher batcher(ctx.tracks, ctx.sets.train, n_bins, ctx.spec.frames, n_classes, sampler.gain_per_db(), device,
+                           sampler.is_db() ? ctx.config.norm_mean : std::vector<float>{},
+                           sampler.is_db() ? ctx.config.norm_std : std::vector<float>{});
     const int64_t samples_per_epoch = static_cast<int64_t>(ctx.sets.train.size()) * o.crops_per_track;
     const int steps = static_cast<int>(std::max<int64_t>(1, (samples_per_epoch + batch - 1) / batch));
     const int64_t total_steps = static_cast<int64_t>(steps) * epochs;
@@ -409,22 +412,30 @@ int run_single(const train_options& o) {
         rec.train_loss = loss_sum / seen;
         rec.train_accuracy = correct / seen;
         rec.learning_rate = lr_at(base_lr, st.step - 1, warmup_steps, total_steps);
-        set_predictions valid;
-        predict_set(model, ctx, ctx.sets.valid.empty() ? ctx.sets.train : ctx.sets.valid, device, false, valid);
-        rec.valid_segment_accuracy = valid.segment_accuracy;
-        rec.valid_track_accuracy = valid.track_accuracy;
+        // Without a validation set (--split none: the final model on all data) nothing is selected: the
+        // schedule runs its full length and the last epoch's weights are kept.
+        const bool has_valid = !ctx.sets.valid.empty();
+        rec.valid_segment_accuracy = rec.valid_track_accuracy = NAN;
+        if (has_valid) {
+            set_predictions valid;
+            predict_set(model, ctx, ctx.sets.valid, device, false, valid);
+            rec.valid_segment_accuracy = valid.segment_accuracy;
+            rec.valid_track_accuracy = valid.track_accuracy;
+        }
         st.history.push_back(rec);
         st.epoch_seconds.push_back(epoch_s);
         st.segments_per_s.push_back(seen / std::max(epoch_s, 1e-9));
         const double metric = rec.valid_track_accuracy;
-        if (st.best_epoch == 0 || metric > st.best_metric) {
+        if (!has_valid || st.best_epoch == 0 || metric > st.best_metric) {
             st.best_metric = metric;
             st.best_epoch = epoch;
             st.best_weights = model->weights();
         }
         st.epoch = epoch;
         st.history_json = history_to_json(st);
-        if (!o.quiet) {
+        if (!o.quiet && !has_valid) {
+            std::fprintf(stderr, "epoch %d: no validation set, %.1f s\n", epoch, epoch_s);
+        } else if (!o.quiet) {
             std::fprintf(stderr, "epoch %d: valid segment acc %.4f, track acc %.4f (best %.4f at epoch %d), %.1f s\n",
                          epoch, rec.valid_segment_accuracy, rec.valid_track_accuracy, st.best_metric, st.best_epoch,
                          epoch_s);

@@ -24,7 +24,8 @@ struct train_options {
     double label_smoothing = 0.1;
     double mixup_alpha = -1;
     int spec_augment = -1;             // 0/1; -1 = arch default
-    double gain_db = 6.0;
+    double gain_db = 12.0;             // random level change range, dB (log-mel inputs)
+    double noise_prob = 0.5;           // probability of a noise floor 10-40 dB below the segment (log-mel inputs)
     int crops_per_track = 8;           // training segments drawn per training track per epoch (chosen on
                                        // GTZAN protocol A validation: 2 -> 0.651, 8 -> 0.679 track accuracy)
     int patience = 15;                 // epochs without a better validation track accuracy before stopping

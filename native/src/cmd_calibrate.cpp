@@ -1,0 +1,256 @@
+// cmd_calibrate.cpp: `genrescope calibrate`: fits a model's temperature on validation predictions pooled from
+// other runs (e.g. the folds of kfold:5 for a final model trained on all data) and rewrites the model + card.
+//
+// Why: a model trained on every track has no validation data of its own. Runs with the same recipe on part of
+// the data (the cross-validation folds) predict tracks they never saw; their pooled validation logits estimate
+// how over- or under-confident the recipe is. The check is cross-fitted: fold i's test tracks are scored with a
+// temperature fitted without them, so the reported ECE is out of sample.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_args.h"
+#include "commands.h"
+#include "data/sha256.h"
+#include "eval/metrics.h"
+#include "genrescope/json.h"
+#include "model/archs.h"
+#include "model/model_loader.h"
+#include "model/onnx_export.h"
+
+namespace fs = std::filesystem;
+
+namespace gs {
+
+namespace {
+
+// One set (valid or test) of one run's predictions.json.
+struct prediction_set {
+    std::vector<float> logits;
+    std::vector<int> labels;     // per segment
+    std::vector<int> track_ids;  // per segment, made unique across runs
+    std::set<std::string> keys;  // track keys, to keep a fold's test tracks out of its temperature
+};
+
+struct run_predictions {
+    std::string path;
+    prediction_set valid, test;
+};
+
+bool read_text(const std::string& path, std::string& out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return false;
+    std::stringstream ss;
+    ss << f.rdbuf();
+    out = ss.str();
+    return true;
+}
+
+std::string parse_set(const json_value& j, int n_classes, int id_offset, prediction_set& out) {
+    const auto& logits = j["logits"].as_array();
+    const auto& labels = j["segment_labels"].as_array();
+    const auto& ids = j["segment_track_ids"].as_array();
+    if (labels.size() != ids.size() || logits.size() != labels.size() * static_cast<size_t>(n_classes)) {
+        return "logits, segment_labels and segment_track_ids disagree in length";
+    }
+    for (const json_value& v : logits) out.logits.push_back(static_cast<float>(v.as_number(NAN)));
+    for (size_t i = 0; i < labels.size(); ++i) {
+        const int label = static_cast<int>(labels[i].as_number(-1));
+        if (label < 0 || label >= n_classes) return "a segment label is out of range";
+        out.labels.push_back(label);
+        out.track_ids.push_back(static_cast<int>(ids[i].as_number(0)) + id_offset);
+    }
+    for (const json_value& k : j["track_keys"].as_array()) out.keys.insert(k.as_string());
+    return "";
+}
+
+// Reads predictions.json files: SOURCE itself, SOURCE/predictions.json, or SOURCE/fold_*/predictions.json.
+std::string collect(const std::vector<std::string>& sources, const std::vector<std::string>& model_labels,
+                    std::vector<run_predictions>& runs) {
+    std::vector<std::string> files;
+    for (const std::string& s : sources) {
+        std::error_code ec;
+        if (fs::is_regular_file(s, ec)) {
+            files.push_back(s);
+        } else if (fs::is_regular_file(fs::path(s) / "predictions.json", ec)) {
+            files.push_back((fs::path(s) / "predictions.json").string());
+        } else if (fs::is_directory(s, ec)) {
+            std::vector<std::string> found;
+            for (const auto& e : fs::directory_iterator(s, ec)) {
+                const fs::path p = e.path() / "predictions.json";
+                if (e.path().filename().string().rfind("fold_", 0) == 0 && fs::is_regular_file(p, ec)) found.push_back(p.string());
+            }
+            if (found.empty()) return s + ": no predictions.json in it or in its fold_*/ folders";
+            std::sort(found.begin(), found.end());
+            files.insert(files.end(), found.begin(), found.end());
+        } else {
+            return s + ": no such file or folder";
+        }
+    }
+    const int n_classes = static_cast<int>(model_labels.size());
+    for (size_t f = 0; f < files.size(); ++f) {
+        std::string text;
+        json_value j;
+        if (!read_text(files[f], text)) return files[f] + ": cannot read";
+        std::string err = json_parse(text, j);
+        if (err.empty() && j["format"].as_string() != "genrescope-predictions") err = "not a genrescope predictions file";
+        std::vector<std::string> labels;
+        for (const json_value& l : j["labels"].as_array()) labels.push_back(l.as_string());
+        if (err.empty() && labels != model_labels) err = "its labels differ from the model's";
+        run_predictions r;
+        r.path = files[f];
+        const int offset = static_cast<int>(f) * 1000000;
+        if (err.empty()) err = parse_set(j["valid"], n_classes, offset, r.valid);
+        if (err.empty()) err = parse_set(j["test"], n_classes, offset, r.test);
+        if (!err.empty()) return files[f] + ": " + err;
+        runs.push_back(std::move(r));
+    }
+    return "";
+}
+
+void append(prediction_set& to, const prediction_set& from) {
+    to.logits.insert(to.logits.end(), from.logits.begin(), from.logits.end());
+    to.labels.insert(to.labels.end(), from.labels.begin(), from.labels.end());
+    to.track_ids.insert(to.track_ids.end(), from.track_ids.begin(), from.track_ids.end());
+}
+
+// Track verdicts (mean of segment probabilities at temperature t) appended to probs/labels.
+void track_verdicts(const prediction_set& s, int n_classes, double t, std::vector<float>& probs, std::vector<int>& labels) {
+    track_probs tp;
+    if (!aggregate_tracks(softmax_with_temperature(s.logits, n_classes, t), n_classes, s.labels, s.track_ids,
+                          aggregation::mean, tp).empty()) {
+        return;
+    }
+    probs.insert(probs.end(), tp.probs.begin(), tp.probs.end());
+    labels.insert(labels.end(), tp.labels.begin(), tp.labels.end());
+}
+
+bool disjoint(const std::set<std::string>& a, const std::set<std::string>& b) {
+    for (const std::string& k : a) {
+        if (b.count(k)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int cmd_calibrate(int argc, char** argv) {
+    cli_args a(argc, argv, 0, {"model", "out", "protocols"}, {});
+    if (!a.error().empty() || a.positional().empty() || !a.has("model")) {
+        std::fprintf(stderr,
+                     "genrescope calibrate: %s\nusage: genrescope calibrate --model M.onnx [--out OUT.onnx] "
+                     "[--protocols NAME=REPORT.json,...] RUN_OR_KFOLD_DIR...\n",
+                     !a.error().empty() ? a.error().c_str() : "give --model and at least one predictions source");
+        return kExitUsage;
+    }
+    const std::string model_path = a.get("model"), out_path = a.get("out", model_path);
+    loaded_model m;
+    std::string err = load_model(model_path, m);
+    std::vector<run_predictions> runs;
+    if (err.empty()) err = collect(a.positional(), m.card.labels, runs);
+    if (!err.empty()) {
+        std::fprintf(stderr, "genrescope calibrate: %s\n", err.c_str());
+        return kExitFailure;
+    }
+    const int n_classes = static_cast<int>(m.card.labels.size());
+    prediction_set pooled;
+    for (const run_predictions& r : runs) append(pooled, r.valid);
+    if (pooled.labels.empty()) {
+        std::fprintf(stderr, "genrescope calibrate: the sources hold no validation predictions\n");
+        return kExitFailure;
+    }
+    const double temperature = fit_temperature_tracks(pooled.logits, n_classes, pooled.labels, pooled.track_ids);
+
+    // Cross-fitted check on the test tracks: run i's test set gets a temperature fitted on the validation sets of
+    // the runs whose validation tracks are disjoint from it.
+    std::vector<float> p_before, p_after;
+    std::vector<int> l_before, l_after;
+    for (const run_predictions& r : runs) {
+        if (r.test.labels.empty()) continue;
+        prediction_set fit;
+        for (const run_predictions& o : runs) {
+            if (disjoint(o.valid.keys, r.test.keys)) append(fit, o.valid);
+        }
+        if (fit.labels.empty()) continue;
+        const double t = fit_temperature_tracks(fit.logits, n_classes, fit.labels, fit.track_ids);
+        track_verdicts(r.test, n_classes, 1.0, p_before, l_before);
+        track_verdicts(r.test, n_classes, t, p_after, l_after);
+    }
+    const double ece_before = l_before.empty() ? NAN : expected_calibration_error(p_before, n_classes, l_before).ece;
+    const double ece_after = l_after.empty() ? NAN : expected_calibration_error(p_after, n_classes, l_after).ece;
+
+    // Rewrite the model: same weights, the new temperature in the graph's scale node.
+    const ir_weights w = m.module->weights();
+    ir_graph g = m.graph;
+    set_temperature(g, temperature);
+    onnx_export_options eo;
+    eo.doc_string = "GenreScope " + m.card.arch + " (temperature from " + std::to_string(runs.size()) + " runs' validation tracks)";
+    std::string bytes;
+    if (!(err = export_onnx(g, w, eo, bytes)).empty()) {
+        std::fprintf(stderr, "genrescope calibrate: ONNX export failed: %s\n", err.c_str());
+        return kExitFailure;
+    }
+    model_card card = m.card;
+    card.temperature = temperature;
+    card.onnx_sha256 = sha256_hex(bytes);
+    json_value cal = json_value::object();
+    json_value src = json_value::array();
+    for (const run_predictions& r : runs) src.push_back(r.path);
+    cal.set("method", "temperature scaling of the track verdict (mean of segment probabilities), NLL on pooled validation tracks");
+    cal.set("sources", src);
+    cal.set("validation_tracks", static_cast<int>(std::set<int>(pooled.track_ids.begin(), pooled.track_ids.end()).size()));
+    cal.set("temperature", temperature);
+    cal.set("test_tracks_checked", static_cast<int>(l_after.size()));
+    cal.set("ece_track_before", ece_before);
+    cal.set("ece_track_after", ece_after);
+    cal.set("check", "cross-fitted: each run's test tracks scored with a temperature fitted without them");
+    card.metrics.set("calibration", cal);
+    for (const std::string& item : [&] {
+             std::vector<std::string> v;
+             std::stringstream ss(a.get("protocols"));
+             for (std::string s; std::getline(ss, s, ',');) if (!s.empty()) v.push_back(s);
+             return v;
+         }()) {
+        const size_t eq = item.find('=');
+        std::string text;
+        json_value j;
+        if (eq == std::string::npos || !read_text(item.substr(eq + 1), text) || !json_parse(text, j).empty()) {
+            std::fprintf(stderr, "genrescope calibrate: --protocols: cannot read '%s' (NAME=REPORT.json)\n", item.c_str());
+            return kExitFailure;
+        }
+        json_value p = json_value::object();
+        if (j.find("metrics")) {  // a run's report.json
+            const json_value& t = j["metrics"]["test"]["track"];
+            p.set("split", j["info"]["split"]);
+            p.set("test_track_accuracy", t["accuracy"]);
+            p.set("test_track_macro_f1", t["macro_f1"]);
+            p.set("test_tracks", t["n_samples"]);
+        } else {  // a kfold_summary.json
+            p.set("protocol", j["protocol"]);
+            p.set("test_track_accuracy", j["test_track_accuracy"]);
+            p.set("test_track_macro_f1", j["test_track_macro_f1"]);
+        }
+        p.set("source", item.substr(eq + 1));
+        json_value protocols = card.metrics.find("protocols") ? card.metrics["protocols"] : json_value::object();
+        protocols.set(item.substr(0, eq), p);
+        card.metrics.set("protocols", protocols);
+    }
+    std::ofstream(out_path, std::ios::binary) << bytes;
+    std::ofstream(card_path_for(out_path), std::ios::binary) << json_write(to_json(card), 2) << "\n";
+    if (!fs::exists(out_path) || fs::file_size(out_path) != bytes.size()) {
+        std::fprintf(stderr, "genrescope calibrate: cannot write %s\n", out_path.c_str());
+        return kExitFailure;
+    }
+    std::printf("temperature %.4f from %zu validation segments of %zu runs; test-track ECE (cross-fitted, %zu tracks) "
+                "%.4f -> %.4f; wrote %s\n",
+                temperature, pooled.labels.size(), runs.size(), l_after.size(), ece_before, ece_after, out_path.c_str());
+    return kExitOk;
+}
+
+}  // namespace gs
