@@ -7,7 +7,7 @@
 // Prints one line per check, then "N passed, M failed"; exits 1 on any failure, 2 on a usage error.
 import fs from 'node:fs';
 import path from 'node:path';
-import { check, drop_file, image_stats, open_app, run_test, settle, wait_state } from './lib.mjs';
+import { check, classify_in_page, drop_file, image_stats, open_app, run_test, settle, wait_state } from './lib.mjs';
 
 const k_min_colourful_fraction = 0.2;  // of the screenshot's pixels, once a spectrogram is shown
 
@@ -73,6 +73,34 @@ async function main() {
         s = await wait_state(page, `s.error === '' && !s.busy && s.result !== null && s.result !== undefined && ` +
                                    `window.genrescope.lastResult !== window.__gs_before`);
         check('good file classified again after the error', s.result.file === good_name && s.result.top === r.top);
+
+        // 5. Load model: bad pairs leave the current model and say why; the real pair (also via the picker) loads.
+        const model_before = (await page.evaluate(() => window.genrescope.state())).model;
+        const bad_models = {
+            'not an ONNX file': `[new Blob(['not a model']), 'models/default.json']`,
+            'card/model label mismatch': `['models/default.onnx', fetch('models/default.json').then((r) => r.json())
+                .then((c) => ({ ...c, labels: c.labels.slice(0, 3), onnx_sha256: '' }))]`,
+            'card that is not JSON': `['models/default.onnx', new Blob(['{ nope'])]`,
+        };
+        for (const [what, args_source] of Object.entries(bad_models)) {
+            const res = await page.evaluate(`(async () => {
+                const [onnx, card] = ${args_source};
+                try { await window.genrescope.loadModel(onnx, await card); return 'loaded'; }
+                catch (e) { return e instanceof Error ? e.message : 'not an Error'; } })()`);
+            const st = await page.evaluate(() => window.genrescope.state());
+            check(`Load model rejects a ${what}, keeps the current model`, res !== 'loaded' && res.startsWith('Load model:') &&
+                  st.model.name === model_before.name && st.error.length > 0, res);
+        }
+        const after_bad = await page.evaluate(() => window.genrescope.classify('models/../models/default.json')
+            .then(() => 'classified?', (e) => 'rejected'));
+        check('a JSON file given to classify() is rejected', after_bad === 'rejected');
+        const dist_models = path.join(dist_dir, 'models');
+        await page.setInputFiles('#model_picker', [path.join(dist_models, 'default.onnx'), path.join(dist_models, 'default.json')]);
+        s = await wait_state(page, `s.model.note === '' && s.model.name === ${JSON.stringify(model_before.name)}`);
+        check('Load model through the picker (.onnx + card)', s.model.labels.length === model_before.labels.length);
+        const again = await classify_in_page(page, good_clip);
+        check('classifies with the reloaded model', !again.error && again.top === r.top &&
+              JSON.stringify(again.probabilities) === JSON.stringify(r.probabilities), again.error || again.top);
 
         check('no request left the origin', app.foreign_requests.length === 0, app.foreign_requests.slice(0, 3).join(', '));
         check('no page errors', app.page_errors.length === 0, app.page_errors.slice(0, 3).join(' | '));
