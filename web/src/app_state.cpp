@@ -14,7 +14,15 @@ namespace gs_web {
 namespace {
 
 constexpr size_t k_file_batch = 16;     // segments per model run (as native's segment_probabilities)
-constexpr double k_prepare_budget_ms = 12.0;  // preparation time per frame, ms
+constexpr double k_prepare_budget_ms = 20.0;  // preparation time per slice, ms (the UI still draws between)
+
+// Preparation continues between animation frames too (setTimeout 0 through emscripten_async_call), so a long
+// file is not held to one slice per frame.
+bool g_prepare_scheduled = false;
+void prepare_tick(void* arg) {
+    g_prepare_scheduled = false;
+    pump(*static_cast<app_state*>(arg));
+}
 
 void fail_job(app_state& s, const std::string& message) {
     s.error = (s.job.file.empty() ? std::string() : s.job.file + ": ") + message;
@@ -131,6 +139,10 @@ void set_model(app_state& s, const model_card& card) {
 void pump(app_state& s) {
     if (s.has_job && s.job.where == file_job::stage::preparing) {
         s.job.step(k_prepare_budget_ms);
+        if (s.job.where == file_job::stage::preparing && !g_prepare_scheduled) {
+            g_prepare_scheduled = true;
+            emscripten_async_call(prepare_tick, &s, 0);
+        }
         if (s.job.where == file_job::stage::failed) fail_job(s, s.job.error);
         else if (s.job.where == file_job::stage::inferring && s.playback_job_id != s.job.job_id) {
             js_set_playback(s.job.audio.data(), int(s.job.audio.size()), s.job.card.features.sample_rate_hz);

@@ -4,7 +4,8 @@
 (function () {
     'use strict';
 
-    const k_decode_rate_hz = 48000;  // decodeAudioData's output rate; shared/ then resamples to the model's rate
+    const k_decode_rate_hz = 44100;  // decodeAudioData's output rate (most mp3/ogg are 44.1 kHz: no browser resampling);
+                                     // shared/ then resamples to the model's rate
 
     // Any accepted input -> {name, bytes: ArrayBuffer}. Throws an Error saying what was wrong.
     async function read_input(input) {
