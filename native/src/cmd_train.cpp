@@ -4,6 +4,7 @@
 
 #include "cli_args.h"
 #include "commands.h"
+#include "genrescope/segments.h"
 #include "model/archs.h"
 #include "train/trainer.h"
 
@@ -12,9 +13,15 @@ namespace gs {
 int cmd_archs(int argc, char** argv) {
     (void)argc;
     (void)argv;
+    // Parameter counts are for the architecture's default input and 10 classes (GTZAN).
     for (const arch_info& a : arch_list()) {
-        std::printf("%-18s %-8s %s  [%s]\n", a.name.c_str(), to_string(a.features.kind), a.summary.c_str(),
-                    a.reference.c_str());
+        const segment_spec spec = segment_spec_from_seconds(a.segment_s, a.segment_hop_s, a.features.sample_rate_hz,
+                                                            a.features.stft.hop_length);
+        ir_graph g;
+        const long long params =
+            build_arch(a.name, a.features.n_bins(), spec.frames, 10, g).empty() ? static_cast<long long>(ir_count_parameters(g)) : -1;
+        std::printf("%-18s %-8s %8lld params  %s  [%s]\n", a.name.c_str(), to_string(a.features.kind), params,
+                    a.summary.c_str(), a.reference.c_str());
     }
     return kExitOk;
 }

@@ -252,6 +252,32 @@ TEST(Metrics, FitTemperatureEdgeCases) {
     EXPECT_LE(t2, 20.0);
 }
 
+TEST(Metrics, FitTemperatureTracks) {
+    std::vector<float> logits;
+    std::vector<int> labels;
+    make_tempered(2.5, 6000, 5, 17, logits, labels);
+    // One segment per track: the track verdict is the segment's, so both fits agree.
+    std::vector<int> ids(labels.size());
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int>(i);
+    const double t1 = gs::fit_temperature_tracks(logits, 5, labels, ids);
+    EXPECT_NEAR(t1, gs::fit_temperature(logits, 5, labels), 0.01 * t1);
+    // Three segments per track (same label): the fitted T is a minimum of the track NLL and differs from the
+    // segment fit (averaging flattens the verdict, so a smaller T compensates).
+    std::vector<int> grouped_labels(labels.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+        ids[i] = static_cast<int>(i / 3);
+        grouped_labels[i] = labels[i - i % 3];
+    }
+    const double t3 = gs::fit_temperature_tracks(logits, 5, grouped_labels, ids);
+    const double f = gs::track_nll(logits, 5, grouped_labels, ids, t3);
+    EXPECT_LE(f, gs::track_nll(logits, 5, grouped_labels, ids, t3 * 1.02) + 1e-12);
+    EXPECT_LE(f, gs::track_nll(logits, 5, grouped_labels, ids, t3 * 0.98) + 1e-12);
+    EXPECT_EQ(t3, gs::fit_temperature_tracks(logits, 5, grouped_labels, ids));
+    // Nothing to fit, or ungroupable input: 1.
+    EXPECT_EQ(gs::fit_temperature_tracks({}, 3, {}, {}), 1.0);
+    EXPECT_EQ(gs::fit_temperature_tracks({1.0f, 0.0f}, 2, {0}, {}), 1.0);
+}
+
 TEST(Metrics, TrackLevelAggregation) {
     // Track 7: segments 0, 2 (label 1); track 3: segments 1, 3, 4 (label 0). Interleaved on purpose.
     const std::vector<float> probs = {0.2f, 0.8f, 0.6f, 0.4f, 0.6f, 0.4f, 0.3f, 0.7f, 0.9f, 0.1f};

@@ -99,7 +99,39 @@ if [ "$eval_acc" = "$acc" ]; then ok "eval on the test fold: $eval_acc (as in th
 folds="$(json "$work/kfold/kfold_summary.json" "j.folds.length" 2>/dev/null)"
 if [ "$rc" = 0 ] && [ "$folds" = 3 ] && [ -s "$work/kfold/fold_2/model.onnx" ]; then ok "kfold:3 trains 3 folds and summarises ($(cat "$work/k.out"))"; else bad "kfold:3: exit $rc, folds '$folds'"; fi
 
-# 6. Bad options and data.
+# 6. The final-model recipe: --split none trains without validation; calibrate takes the temperature from the
+#    k-fold runs' pooled validation tracks and rewrites model + card (classify still verifies the sha256).
+"$bin" train --data "$work/data" --split none --epochs 2 --batch-size 16 --crops-per-track 2 --cache-dir "$work/cache" \
+    --threads 2 --run-dir "$work/final" --quiet >"$work/f.out" 2>"$work/f.err"; rc=$?
+n_limits="$(json "$work/final/model.json" "j.limits.length" 2>/dev/null)"
+if [ "$rc" = 0 ] && [ "$(json "$work/final/model.json" "j.training.tracks_valid")" = 0 ] && [ "$n_limits" -ge 1 ]; then
+    ok "--split none trains on every track ($(json "$work/final/model.json" "j.training.tracks_train") tracks, $n_limits limits)"
+else bad "--split none: exit $rc $(tail -2 "$work/f.err")"; fi
+"$bin" calibrate --model "$work/final/model.onnx" --protocols "B=$work/kfold/kfold_summary.json" "$work/kfold" >"$work/cal.out" 2>&1; rc=$?
+t_card="$(json "$work/final/model.json" "j.temperature")"
+t_cal="$(json "$work/final/model.json" "j.metrics.calibration.temperature")"
+n_src="$(json "$work/final/model.json" "j.metrics.calibration.sources.length")"
+b_acc="$(json "$work/final/model.json" "j.metrics.protocols.B.test_track_accuracy.mean")"
+if [ "$rc" = 0 ] && [ "$t_card" = "$t_cal" ] && [ "$n_src" = 3 ] && [ -n "$b_acc" ] && [ "$b_acc" != undefined ]; then
+    ok "calibrate: $(cat "$work/cal.out")"
+else bad "calibrate: exit $rc, card T '$t_card' vs '$t_cal', $n_src sources: $(cat "$work/cal.out")"; fi
+if "$bin" classify --model "$work/final/model.onnx" "$work/data/drone/drone.00000.wav" >/dev/null 2>&1; then ok "the calibrated model loads (card sha256 matches)"; else bad "the calibrated model does not load"; fi
+"$bin" calibrate --model "$work/final/model.onnx" "$work/nope" >/dev/null 2>"$work/cal.err"; rc=$?
+if [ "$rc" = 1 ] && grep -q "nope" "$work/cal.err"; then ok "calibrate with a missing source: exit 1, names it"; else bad "calibrate missing source: exit $rc"; fi
+
+# 7. Robustness conditions: each one runs and changes the input (the scores need not change on easy data,
+#    but the segment count must for excerpt-10s on 4-s tracks: none, the whole track is kept).
+base_json="$("$bin" eval --model "$model" --data "$work/data" --split kfold:4:0 --cache-dir "$work/cache" --json 2>/dev/null)"
+for c in mp3-128k stereo-44k gain-12db noise-20db excerpt-10s; do
+    out="$("$bin" eval --model "$model" --data "$work/data" --split kfold:4:0 --condition "$c" --temp-dir "$work" --json 2>"$work/cond.err")"; rc=$?
+    cond="$(echo "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(j.condition+" "+j.metrics.track.accuracy)})' 2>/dev/null)"
+    if [ "$rc" = 0 ] && [ "${cond%% *}" = "$c" ]; then ok "eval --condition $c: track accuracy ${cond#* }"; else bad "eval --condition $c: exit $rc $(tail -1 "$work/cond.err")"; fi
+done
+"$bin" eval --model "$model" --data "$work/data" --condition bogus >/dev/null 2>"$work/cond.err"; rc=$?
+if [ "$rc" = 1 ] && grep -q "unknown --condition" "$work/cond.err"; then ok "eval --condition bogus: exit 1 with the list"; else bad "eval bogus condition: exit $rc"; fi
+if ls "$work"/gs-perturb-* >/dev/null 2>&1; then bad "perturbation temp files left behind"; else ok "no perturbation temp files left"; fi
+
+# 8. Bad options and data.
 "$bin" train --data "$work/nope" --run-dir "$work/x" --quiet >/dev/null 2>"$work/e.err"; rc=$?
 if [ "$rc" = 1 ] && [ "$(wc -l <"$work/e.err")" -ge 1 ]; then ok "missing data dir: exit 1 with a message"; else bad "missing data dir: exit $rc"; fi
 "$bin" train --data "$work/data" --arch nonesuch >/dev/null 2>&1; rc=$?

@@ -18,7 +18,7 @@ struct arch_info {
     feature_config features;      // input features (frame-local, so the browser can stream them)
     double segment_s = 3.0;       // model input length, seconds
     double segment_hop_s = 1.5;   // hop between segments at evaluation time, seconds
-    int epochs = 40;              // training defaults (overridable on the command line)
+    int epochs = 24;              // training defaults (overridable on the command line); see docs/RESULTS.md
     int batch_size = 32;
     double learning_rate = 1e-3;
     double weight_decay = 1e-2;
