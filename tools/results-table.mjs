@@ -1,0 +1,53 @@
+// results-table.mjs: gathers protocol A and B runs into the Markdown table of docs/RESULTS.md.
+// usage: node tools/results-table.mjs RUNS_DIR [--no-bench]
+//   RUNS_DIR/A/<arch>/report.json         protocol A (fault-filtered split): test track accuracy, macro-F1
+//   RUNS_DIR/B/<arch>/kfold_summary.json  protocol B (5-fold CV): mean +- std
+// Parameters come from `build/native/genrescope archs`; ONNX size and WASM ms/segment (batch 8, 1 thread,
+// tools/bench-ort.mjs) from the A run's model.onnx. A missing run prints "not run".
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const runs = args.find((a) => !a.startsWith('--'));
+if (!runs) {
+  console.error('usage: node tools/results-table.mjs RUNS_DIR [--no-bench]');
+  process.exit(2);
+}
+const bin = join(root, 'build/native/genrescope');
+const archs = execFileSync(bin, ['archs'], { encoding: 'utf8' })
+  .trim()
+  .split('\n')
+  .map((line) => {
+    const m = line.match(/^(\S+)\s+(\S+)\s+(-?\d+) params/);
+    return m ? { name: m[1], feature: m[2], params: Number(m[3]) } : null;
+  })
+  .filter(Boolean);
+
+const read = (p) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : null);
+const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
+const rows = [];
+for (const a of archs) {
+  const A = read(join(runs, 'A', a.name, 'report.json'));
+  const B = read(join(runs, 'B', a.name, 'kfold_summary.json'));
+  const onnx = join(runs, 'A', a.name, 'model.onnx');
+  let size = 'n/a';
+  let ms = 'n/a';
+  if (existsSync(onnx)) {
+    size = (statSync(onnx).size / 1e6).toFixed(2);
+    if (!args.includes('--no-bench')) {
+      const out = execFileSync('node', [join(root, 'tools/bench-ort.mjs'), onnx, '--json', '--runs', '20'], { encoding: 'utf8' });
+      ms = JSON.parse(out).batch8.ms_per_segment.toFixed(2);
+    }
+  }
+  const a_acc = A ? pct(A.metrics.test.track.accuracy) : 'not run';
+  const a_f1 = A ? A.metrics.test.track.macro_f1.toFixed(3) : 'not run';
+  const b_acc = B ? `${pct(B.test_track_accuracy.mean)} ± ${pct(B.test_track_accuracy.std)}` : 'not run';
+  const b_f1 = B ? `${B.test_track_macro_f1.mean.toFixed(3)} ± ${B.test_track_macro_f1.std.toFixed(3)}` : 'not run';
+  rows.push(`| ${a.name} | ${a.feature} | ${a_acc} | ${a_f1} | ${b_acc} | ${b_f1} | ${a.params.toLocaleString('en')} | ${size} | ${ms} |`);
+}
+console.log('| arch | input | A: test track acc. % (142) | A: macro-F1 | B: acc. % (5-fold, mean ± std) | B: macro-F1 | parameters | ONNX MB | WASM ms/segment |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(r);
