@@ -40,7 +40,11 @@ async function main() {
     const clips = good_clips(shared_dir);
     const bad_dir = path.join(shared_dir, 'clips', 'bad');
     const bad = fs.readdirSync(bad_dir).sort().map((f) => path.join(bad_dir, f));
-    const wavs = clips.filter((f) => /\.wav$/i.test(f));
+    // A 45-s WAV (the reference clips end to end): long enough that segments go to the model while features
+    // are still being computed (the page's pipelined path), compared with native like the others.
+    const long_wav = path.join(out_dir, 'long-45s.wav');
+    concat_wavs(clips.filter((f) => /\.00005-10s-16s\.wav$/.test(f)), 45, long_wav);
+    const wavs = [...clips.filter((f) => /\.wav$/i.test(f)), long_wav];
     const model = path.join(dist_dir, 'models', 'default.onnx');
     const native = {};
     for (const r of JSON.parse(execFileSync(native_cli, ['classify', '--json', '--model', model, ...wavs], { encoding: 'utf8' })))
@@ -52,7 +56,7 @@ async function main() {
         check('app ready', app.ready === 'ready', `${app.ready}, ${app.ready_ms} ms`);
         if (app.ready !== 'ready') return 1;
         let worst = 0;
-        for (const clip of clips) {
+        for (const clip of [...clips, long_wav]) {
             const name = path.basename(clip);
             const s = await through_file_input(page, clip);
             const via_input = s.result;
@@ -119,6 +123,22 @@ async function main() {
         await app.close();
     }
     return 0;
+}
+
+// Writes duration_s of the PCM16 mono 22.05 kHz clips, end to end, as one WAV.
+function concat_wavs(files, duration_s, out) {
+    const n_bytes = Math.round(duration_s * 22050) * 2;
+    const pcm = Buffer.alloc(n_bytes);
+    for (let pos = 0, i = 0; pos < n_bytes; ++i) {
+        const data = fs.readFileSync(files[i % files.length]).subarray(44);
+        pos += data.copy(pcm, pos, 0, Math.min(data.length, n_bytes - pos));
+    }
+    const h = Buffer.alloc(44);
+    h.write('RIFF', 0); h.writeUInt32LE(36 + n_bytes, 4); h.write('WAVE', 8); h.write('fmt ', 12);
+    h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(22050, 24);
+    h.writeUInt32LE(44100, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34); h.write('data', 36);
+    h.writeUInt32LE(n_bytes, 40);
+    fs.writeFileSync(out, Buffer.concat([h, pcm]));
 }
 
 function app_backend() {

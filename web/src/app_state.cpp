@@ -157,7 +157,13 @@ void pump(app_state& s) {
     }
     if (s.saliency.pending && s.has_job && s.job.where == file_job::stage::done && s.saliency.job_id == s.job.job_id)
         return send_saliency(s);
-    if (s.has_job && s.job.where == file_job::stage::inferring) {
+    if (s.has_job && s.job.where == file_job::stage::inferring && s.job.n_done == s.job.n_segments()) {
+        s.job.where = file_job::stage::done;  // every segment was answered while features were still streaming
+        s.job.total_ms = emscripten_get_now() - s.job.t0_ms;
+        s.job.progress = 1.0;
+        return finish_job(s);
+    }
+    if (s.has_job && (s.job.where == file_job::stage::inferring || s.job.where == file_job::stage::preparing)) {
         size_t first = 0;
         const size_t n = s.job.next_batch(k_file_batch, s.scratch, first);
         if (n > 0) send_request(s, inference_request::kind::file, first, n, s.scratch);

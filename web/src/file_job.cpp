@@ -84,20 +84,46 @@ void file_job::finish_preparation() {
     frames_fm_ = std::vector<float>();
     features = display;
     gs::apply_normalisation(card.features, features.data(), int(n_frames), n_frames, 1);
+    // The regular segments handed out early (next_batch while preparing) are a prefix of the final list.
     starts = gs::segment_starts(n_frames, card.segment);
-    seg_probs.assign(starts.size() * card.labels.size(), 0.0f);
-    seg_done.assign(starts.size(), 0);
-    probabilities.assign(card.labels.size(), 0.0f);
+    seg_probs.resize(starts.size() * card.labels.size(), 0.0f);
+    seg_done.resize(starts.size(), 0);
+    probabilities.resize(card.labels.size(), 0.0f);
     features_ms += emscripten_get_now() - t;
     if (starts.empty()) return fail("too short to classify");
     where = stage::inferring;
-    progress = 0.5;
+    progress = 0.5 + 0.5 * double(n_done) / double(starts.size());
 }
 
 size_t file_job::next_batch(size_t max_n, std::vector<float>& batch, size_t& first_out) {
+    const size_t seg = size_t(card.n_bins()) * card.segment.frames;
+    if (where == stage::preparing) {
+        // While features are still streaming in, hand out the regular segments whose frames all exist, so that
+        // inference overlaps with preparation. Frames are read from the frame-major buffer and normalised here
+        // (the same per-element arithmetic as the whole-matrix normalisation, so the values are identical).
+        const size_t len = size_t(card.segment.frames), hop = size_t(card.segment.hop_frames);
+        const size_t have = stream_.frames_emitted();
+        size_t n = 0;
+        while (n < max_n && (next_ask_ + n) * hop + len <= have) ++n;
+        if (n < max_n) return 0;  // wait for a full batch (fewer, larger model runs)
+        const int n_b = card.n_bins();
+        batch.assign(n * seg, 0.0f);
+        for (size_t i = 0; i < n; ++i) {
+            const size_t s = next_ask_ + i, start = s * hop;
+            float* dst = batch.data() + i * seg;
+            for (size_t f = 0; f < len; ++f)
+                for (int b = 0; b < n_b; ++b) dst[size_t(b) * len + f] = frames_fm_[(start + f) * n_b + b];
+            gs::apply_normalisation(card.features, dst, int(len), len, 1);
+            starts.push_back(start);
+        }
+        seg_probs.resize(starts.size() * card.labels.size(), 0.0f);
+        seg_done.resize(starts.size(), 0);
+        first_out = next_ask_;
+        next_ask_ += n;
+        return n;
+    }
     if (where != stage::inferring || next_ask_ >= starts.size()) return 0;
     const size_t n = std::min(max_n, starts.size() - next_ask_);
-    const size_t seg = size_t(card.n_bins()) * card.segment.frames;
     batch.resize(n * seg);
     std::vector<float> one;
     for (size_t i = 0; i < n; ++i) {
@@ -122,7 +148,7 @@ void file_job::segment_input(size_t s, std::vector<float>& out) const {
 }
 
 void file_job::batch_done(size_t first, size_t n, const float* probs, double batch_ms) {
-    if (where != stage::inferring) return;
+    if (where != stage::inferring && where != stage::preparing) return;
     const size_t k = card.labels.size();
     for (size_t i = 0; i < n && first + i < starts.size(); ++i) {
         std::copy(probs + i * k, probs + (i + 1) * k, seg_probs.begin() + (first + i) * k);
@@ -136,6 +162,7 @@ void file_job::batch_done(size_t first, size_t n, const float* probs, double bat
     for (size_t s = 0; s < starts.size(); ++s)
         if (seg_done[s]) done_probs.insert(done_probs.end(), seg_probs.begin() + s * k, seg_probs.begin() + (s + 1) * k);
     probabilities = gs::aggregate(done_probs.data(), n_done, int(k), card.aggregation);
+    if (where == stage::preparing) return;  // the aggregate above covers what is done; the total is not known yet
     progress = 0.5 + 0.5 * double(n_done) / double(starts.size());
     if (n_done == starts.size()) {
         where = stage::done;

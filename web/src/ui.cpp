@@ -285,7 +285,9 @@ void draw_result_panel(ui_context& ui) {
 
 void draw_timeline(ui_context& ui) {
     app_state& s = *ui.state;
-    if (!s.has_job || s.live.active || s.job.n_segments() == 0) return;
+    if (!s.has_job || s.live.active || s.job.n_segments() == 0 ||
+        (s.job.where != file_job::stage::inferring && s.job.where != file_job::stage::done))
+        return;
     const file_job& j = s.job;
     const int k = j.card.n_classes();
     const bool playing = js_playback_playing() != 0;
@@ -454,7 +456,9 @@ void draw_ui(ui_context& ui) {
         ImGui::EndChild();
         ImGui::SameLine();
         ImGui::BeginChild("right", ImVec2(0.0f, 0.0f), false, ImGuiWindowFlags_NoScrollbar);
-        const bool timeline = ui.state->has_job && !ui.state->live.active && ui.state->job.n_segments() > 0;
+        const file_job& j = ui.state->job;
+        const bool timeline = ui.state->has_job && !ui.state->live.active && j.n_segments() > 0 &&
+                              (j.where == file_job::stage::inferring || j.where == file_job::stage::done);
         const float timeline_h = timeline ? 40.0f + std::min(160.0f, 12.0f * ui.state->job.card.n_classes()) : 0.0f;
         draw_feature_view(ui, ImGui::GetContentRegionAvail().y - timeline_h - 36.0f);
         draw_timeline(ui);
