@@ -106,6 +106,19 @@ async function main() {
                 check(`screenshot: ${file.replace('.png', '')} view`, st.stddev > 10, `stddev ${st.stddev.toFixed(1)}`);
             }
         }
+        // Playback (WebAudio) and seeking, as the Play button and a click on the timeline do.
+        const play = await page.evaluate(async () => {
+            Module.gs_playback_seek(2.0);
+            const at_seek = Module.gs_playback_position();
+            Module.gs_playback_toggle();
+            await new Promise((r) => setTimeout(r, 500));
+            const playing = Module.gs_playback_playing();
+            const pos = Module.gs_playback_position();
+            Module.gs_playback_toggle();
+            return { at_seek, playing, pos };
+        });
+        check('playback plays from the seek position', play.at_seek === 2 && play.playing && play.pos > 2.05 && play.pos < 3.5,
+              JSON.stringify(play));
         await page.evaluate(() => Module._gs_request_saliency(1));
         const s = await wait_state(page, 's.saliency.valid');
         check('saliency map computed', s.saliency.drop.length > 0 && s.saliency.drop.some((d) => d !== 0),

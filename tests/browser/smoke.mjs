@@ -107,6 +107,17 @@ async function main() {
     } finally {
         await app.close();
     }
+
+    // 6. Relative URLs only: the same files served under a path prefix (/dist/ of the parent folder).
+    const prefixed = await open_app({ dist_dir: path.dirname(path.resolve(dist_dir)),
+                                      query: `${path.basename(path.resolve(dist_dir))}/` });
+    try {
+        const r2 = prefixed.ready === 'ready' ? await classify_in_page(prefixed.page, good_clip) : { error: prefixed.ready };
+        check('works under a path prefix', !r2.error && r2.top !== undefined && prefixed.foreign_requests.length === 0,
+              r2.error || `${prefixed.url}${path.basename(path.resolve(dist_dir))}/`);
+    } finally {
+        await prefixed.close();
+    }
     return 0;
 }
 
