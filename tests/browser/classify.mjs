@@ -90,8 +90,8 @@ async function main() {
                   after.error || after.top);
         }
 
-        // Views and saliency (screenshots), on the 44.1 kHz stereo clip if present (a longer timeline).
-        const long_clip = clips.find((f) => /44k-stereo/.test(f)) || good;
+        // Views, playback and saliency (screenshots), on the 45-s file.
+        const long_clip = long_wav;  // ten genres end to end: a timeline that changes
         await classify_in_page(page, long_clip);
         await settle(page, 10);
         const shot = (name) => path.join(out_dir, name);
