@@ -184,6 +184,17 @@ int cmd_calibrate(int argc, char** argv) {
     }
     const double ece_before = l_before.empty() ? NAN : expected_calibration_error(p_before, n_classes, l_before).ece;
     const double ece_after = l_after.empty() ? NAN : expected_calibration_error(p_after, n_classes, l_after).ece;
+    // The "uncertain" flag: with calibrated probabilities the top probability estimates the chance the verdict
+    // is right, so below 0.5 a verdict is more likely wrong than right. How the check tracks split at 0.5:
+    const double uncertain_below = 0.5;
+    int n_sure = 0, ok_sure = 0, n_unsure = 0, ok_unsure = 0;
+    for (size_t t = 0; t < l_after.size(); ++t) {
+        const float* row = p_after.data() + t * static_cast<size_t>(n_classes);
+        const int top = static_cast<int>(std::max_element(row, row + n_classes) - row);
+        const bool sure = row[top] >= uncertain_below;
+        (sure ? n_sure : n_unsure) += 1;
+        (sure ? ok_sure : ok_unsure) += top == l_after[t] ? 1 : 0;
+    }
 
     // Rewrite the model: same weights, the new temperature in the graph's scale node.
     const ir_weights w = m.module->weights();
@@ -198,6 +209,7 @@ int cmd_calibrate(int argc, char** argv) {
     }
     model_card card = m.card;
     card.temperature = temperature;
+    card.uncertain_below = uncertain_below;
     card.onnx_sha256 = sha256_hex(bytes);
     json_value cal = json_value::object();
     json_value src = json_value::array();
@@ -210,6 +222,13 @@ int cmd_calibrate(int argc, char** argv) {
     cal.set("ece_track_before", ece_before);
     cal.set("ece_track_after", ece_after);
     cal.set("check", "cross-fitted: each run's test tracks scored with a temperature fitted without them");
+    json_value unc = json_value::object();
+    unc.set("uncertain_below", uncertain_below);
+    unc.set("tracks_confident", n_sure);
+    unc.set("accuracy_confident", n_sure ? static_cast<double>(ok_sure) / n_sure : NAN);
+    unc.set("tracks_uncertain", n_unsure);
+    unc.set("accuracy_uncertain", n_unsure ? static_cast<double>(ok_unsure) / n_unsure : NAN);
+    cal.set("uncertain_flag", unc);
     card.metrics.set("calibration", cal);
     for (const std::string& item : [&] {
              std::vector<std::string> v;
@@ -248,8 +267,10 @@ int cmd_calibrate(int argc, char** argv) {
         return kExitFailure;
     }
     std::printf("temperature %.4f from %zu validation segments of %zu runs; test-track ECE (cross-fitted, %zu tracks) "
-                "%.4f -> %.4f; wrote %s\n",
-                temperature, pooled.labels.size(), runs.size(), l_after.size(), ece_before, ece_after, out_path.c_str());
+                "%.4f -> %.4f; top >= %.2f on %d tracks (accuracy %.3f), below on %d (accuracy %.3f); wrote %s\n",
+                temperature, pooled.labels.size(), runs.size(), l_after.size(), ece_before, ece_after, uncertain_below,
+                n_sure, n_sure ? static_cast<double>(ok_sure) / n_sure : NAN, n_unsure,
+                n_unsure ? static_cast<double>(ok_unsure) / n_unsure : NAN, out_path.c_str());
     return kExitOk;
 }
 
