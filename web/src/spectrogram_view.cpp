@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "gl_util.h"
@@ -82,7 +83,8 @@ void spectrogram_view::set_data(std::vector<float> values, int n_rows, size_t n_
     data_db_max = hi;
     if (reset_range) {
         db_high = hi;
-        db_low = std::max(lo, hi - 80.0f);  // librosa's usual display range
+        // dB data: librosa's usual 80 dB display range; anything else (MFCC z-scores, chroma): the full range.
+        db_low = std::strcmp(unit_, "dB") == 0 ? std::max(lo, hi - 80.0f) : lo;
         if (db_high <= db_low) db_high = db_low + 1.0f;
     }
 }

@@ -73,9 +73,21 @@ void compute_view(const file_job& j, view_mode mode, std::vector<float>& out, si
         return;
     }
     n_rows = fx.n_bins();
+    if (mode == view_mode::mfcc) {
+        // Coefficient 0 (the frame's level) is an order of magnitude larger than the others and would take the
+        // whole colour range: each coefficient is shown as its z-score over the track instead.
+        for (int r = 0; r < n_rows; ++r) {
+            float* row = out.data() + size_t(r) * n_frames;
+            double sum = 0, sq = 0;
+            for (size_t t = 0; t < n_frames; ++t) sum += row[t], sq += double(row[t]) * row[t];
+            const double mean = sum / double(n_frames);
+            const double sd = std::sqrt(std::max(1e-12, sq / double(n_frames) - mean * mean));
+            for (size_t t = 0; t < n_frames; ++t) row[t] = float((row[t] - mean) / sd);
+        }
+    }
 }
 
-const char* row_name(view_mode m) { return m == view_mode::mfcc ? "MFCC" : m == view_mode::chroma ? "chroma bin" : "mel band"; }
+const char* row_name(view_mode m) { return m == view_mode::mfcc ? "MFCC (z-score)" : m == view_mode::chroma ? "chroma bin" : "mel band"; }
 const char* unit_name(view_mode m) { return m == view_mode::log_mel ? "dB" : ""; }
 
 // Keeps the view in step with the current file / mode / live stream.
