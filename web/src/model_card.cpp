@@ -18,6 +18,25 @@ std::string format_number(double v) {
     return buf;
 }
 
+// Flattens the card's metrics for the model panel: numbers, short strings, {mean, std} pairs as "m +- s",
+// and nested objects (protocols, calibration) as "parent.key", two levels deep. Arrays are left out.
+void add_metrics(const gs::json_value& v, const std::string& prefix, int depth,
+                 std::vector<std::pair<std::string, std::string>>& out) {
+    for (const auto& m : v.items()) {
+        const std::string key = prefix.empty() ? m.first : prefix + "." + m.first;
+        const gs::json_value& x = m.second;
+        if (x.is_number()) {
+            out.emplace_back(key, format_number(x.as_number()));
+        } else if (x.is_string() && x.as_string().size() <= 48) {
+            out.emplace_back(key, x.as_string());
+        } else if (x.is_object() && x["mean"].is_number() && x["std"].is_number()) {
+            out.emplace_back(key, format_number(x["mean"].as_number()) + " +- " + format_number(x["std"].as_number()));
+        } else if (x.is_object() && depth < 2) {
+            add_metrics(x, key, depth + 1, out);
+        }
+    }
+}
+
 }  // namespace
 
 std::string parse_model_card(const std::string& text, model_card& out) {
@@ -64,10 +83,7 @@ std::string parse_model_card(const std::string& text, model_card& out) {
     if (!(c.temperature > 0)) return "model card: temperature must be > 0";
     c.uncertain_below = j["uncertain_below"].as_number(0.0);
     c.onnx_sha256 = j["onnx_sha256"].as_string();
-    for (const auto& m : j["metrics"].items()) {
-        if (m.second.is_number()) c.metrics.emplace_back(m.first, format_number(m.second.as_number()));
-        else if (m.second.is_string()) c.metrics.emplace_back(m.first, m.second.as_string());
-    }
+    add_metrics(j["metrics"], "", 0, c.metrics);
     const gs::json_value& tr = j["training"];
     if (tr.is_object()) {
         std::string s;
