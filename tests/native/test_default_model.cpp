@@ -1,0 +1,75 @@
+// test_default_model.cpp: the shipped model (models/default.onnx + default.json) is the pinned one, agrees with
+// its card, and carries what the app and a reviewer need (calibration, uncertain threshold, protocols, limits).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "../common/test_support.h"
+#include "data/sha256.h"
+#include "genrescope/json.h"
+#include "model/model_card.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// sha256 of models/default.onnx. Replacing the model means updating this pin (and docs/RESULTS.md).
+constexpr const char* kPinnedSha256 = "35c150d66f09fec5bb4baacf3ccf5505963aa4dd800647d95ea72d46f9a78f8a";
+
+fs::path models_dir() {
+    const char* env = std::getenv("GS_REPO_DIR");
+    if (env && *env) return fs::path(env) / "models";
+#ifdef GS_REPO_DIR
+    return fs::path(GS_REPO_DIR) / "models";
+#else
+    return fs::path(__FILE__).parent_path().parent_path().parent_path() / "models";
+#endif
+}
+
+std::string read_text(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+TEST(DefaultModel, FileIsPinnedAndMatchesItsCard) {
+    const std::vector<uint8_t> bytes = gs_test::read_file_bytes((models_dir() / "default.onnx").string());
+    ASSERT_FALSE(bytes.empty()) << "models/default.onnx is missing";
+    EXPECT_LE(bytes.size(), 5u * 1000 * 1000) << "the default model must stay under 5 MB";
+    const std::string sha = gs::sha256_hex(std::string(bytes.begin(), bytes.end()));
+    EXPECT_EQ(sha, kPinnedSha256) << "models/default.onnx changed: update the pin if that was meant";
+    gs::json_value j;
+    ASSERT_EQ(gs::json_parse(read_text(models_dir() / "default.json"), j), "");
+    gs::model_card card;
+    ASSERT_EQ(gs::from_json(j, card), "");
+    EXPECT_EQ(card.onnx_sha256, sha) << "models/default.json pins a different file";
+}
+
+TEST(DefaultModel, CardCarriesCalibrationProtocolsAndLimits) {
+    gs::json_value j;
+    ASSERT_EQ(gs::json_parse(read_text(models_dir() / "default.json"), j), "");
+    gs::model_card card;
+    ASSERT_EQ(gs::from_json(j, card), "");
+    EXPECT_EQ(card.labels.size(), 10u);
+    EXPECT_GT(card.temperature, 0.0);
+    EXPECT_GT(card.uncertain_below, 0.0);
+    EXPECT_LT(card.uncertain_below, 1.0);
+    EXPECT_EQ(j["training"]["tracks_valid"].as_number(-1), 0) << "the default model is trained on every track";
+    const gs::json_value& cal = j["metrics"]["calibration"];
+    ASSERT_TRUE(cal.is_object()) << "the temperature must come from validation data (genrescope calibrate)";
+    EXPECT_EQ(cal["temperature"].as_number(), card.temperature);
+    EXPECT_GT(cal["validation_tracks"].as_number(0), 100);
+    // Cross-fitted track-level ECE. The target is 5%; the shipped model reaches 6.4% (docs/RESULTS.md),
+    // so this guards against regressions from there rather than claiming the target.
+    EXPECT_LT(cal["ece_track_after"].as_number(1.0), cal["ece_track_before"].as_number(0.0));
+    EXPECT_LE(cal["ece_track_after"].as_number(1.0), 0.07) << "calibration got worse than the shipped model's";
+    EXPECT_TRUE(j["metrics"]["protocols"]["A"].is_object());
+    EXPECT_TRUE(j["metrics"]["protocols"]["B"].is_object());
+    EXPECT_GE(card.limits.size(), 2u);
+}
