@@ -17,6 +17,7 @@
 
 #include "cli_args.h"
 #include "commands.h"
+#include "data/dataset.h"
 #include "data/sha256.h"
 #include "eval/metrics.h"
 #include "genrescope/json.h"
@@ -42,15 +43,6 @@ struct run_predictions {
     std::string path;
     prediction_set valid, test;
 };
-
-bool read_text(const std::string& path, std::string& out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    std::stringstream ss;
-    ss << f.rdbuf();
-    out = ss.str();
-    return true;
-}
 
 std::string parse_set(const json_value& j, int n_classes, int id_offset, prediction_set& out) {
     const auto& logits = j["logits"].as_array();
@@ -97,8 +89,9 @@ std::string collect(const std::vector<std::string>& sources, const std::vector<s
     for (size_t f = 0; f < files.size(); ++f) {
         std::string text;
         json_value j;
-        if (!read_text(files[f], text)) return files[f] + ": cannot read";
-        std::string err = json_parse(text, j);
+        std::string err = read_text_file(files[f], text);
+        if (!err.empty()) return err;
+        err = json_parse(text, j);
         if (err.empty() && j["format"].as_string() != "genrescope-predictions") err = "not a genrescope predictions file";
         std::vector<std::string> labels;
         for (const json_value& l : j["labels"].as_array()) labels.push_back(l.as_string());
@@ -123,10 +116,7 @@ void append(prediction_set& to, const prediction_set& from) {
 // Track verdicts (mean of segment probabilities at temperature t) appended to probs/labels.
 void track_verdicts(const prediction_set& s, int n_classes, double t, std::vector<float>& probs, std::vector<int>& labels) {
     track_probs tp;
-    if (!aggregate_tracks(softmax_with_temperature(s.logits, n_classes, t), n_classes, s.labels, s.track_ids,
-                          aggregation::mean, tp).empty()) {
-        return;
-    }
+    if (!track_probs_at(s.logits, n_classes, s.labels, s.track_ids, t, tp).empty()) return;
     probs.insert(probs.end(), tp.probs.begin(), tp.probs.end());
     labels.insert(labels.end(), tp.labels.begin(), tp.labels.end());
 }
@@ -230,16 +220,16 @@ int cmd_calibrate(int argc, char** argv) {
     unc.set("accuracy_uncertain", n_unsure ? static_cast<double>(ok_unsure) / n_unsure : NAN);
     cal.set("uncertain_flag", unc);
     card.metrics.set("calibration", cal);
-    for (const std::string& item : [&] {
-             std::vector<std::string> v;
-             std::stringstream ss(a.get("protocols"));
-             for (std::string s; std::getline(ss, s, ',');) if (!s.empty()) v.push_back(s);
-             return v;
-         }()) {
+    std::vector<std::string> protocol_items;  // "NAME=REPORT.json", comma-separated on the command line
+    std::stringstream protocol_list(a.get("protocols"));
+    for (std::string item; std::getline(protocol_list, item, ',');) {
+        if (!item.empty()) protocol_items.push_back(item);
+    }
+    for (const std::string& item : protocol_items) {
         const size_t eq = item.find('=');
         std::string text;
         json_value j;
-        if (eq == std::string::npos || !read_text(item.substr(eq + 1), text) || !json_parse(text, j).empty()) {
+        if (eq == std::string::npos || !read_text_file(item.substr(eq + 1), text).empty() || !json_parse(text, j).empty()) {
             std::fprintf(stderr, "genrescope calibrate: --protocols: cannot read '%s' (NAME=REPORT.json)\n", item.c_str());
             return kExitFailure;
         }

@@ -39,7 +39,21 @@ std::string file_name_of(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// Reads a whole (small) text file. Returns "" or an error naming the file.
+
+// Assigns label indices from the sorted, unique label set of out.tracks.
+void index_labels(dataset& out) {
+    out.labels.clear();
+    for (const track& t : out.tracks) out.labels.push_back(t.label);
+    std::sort(out.labels.begin(), out.labels.end());
+    out.labels.erase(std::unique(out.labels.begin(), out.labels.end()), out.labels.end());
+    for (track& t : out.tracks) {
+        t.label_index = static_cast<int>(std::lower_bound(out.labels.begin(), out.labels.end(), t.label) -
+                                         out.labels.begin());
+    }
+}
+
+}  // namespace
+
 std::string read_text_file(const std::string& path, std::string& out) {
     out.clear();
     std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -65,20 +79,6 @@ std::string read_text_file(const std::string& path, std::string& out) {
     }
     return err;
 }
-
-// Assigns label indices from the sorted, unique label set of out.tracks.
-void index_labels(dataset& out) {
-    out.labels.clear();
-    for (const track& t : out.tracks) out.labels.push_back(t.label);
-    std::sort(out.labels.begin(), out.labels.end());
-    out.labels.erase(std::unique(out.labels.begin(), out.labels.end()), out.labels.end());
-    for (track& t : out.tracks) {
-        t.label_index = static_cast<int>(std::lower_bound(out.labels.begin(), out.labels.end(), t.label) -
-                                         out.labels.begin());
-    }
-}
-
-}  // namespace
 
 bool is_audio_extension(const std::string& ext) {
     const std::string e = lowercase(!ext.empty() && ext[0] == '.' ? ext.substr(1) : ext);

@@ -51,6 +51,10 @@ std::string scan_dataset(const std::string& dir, dataset& out);
 // containing '/', duplicate key, no rows). Never throws.
 std::string read_list_csv(const std::string& csv_path, dataset& out);
 
+// Reads a whole text file (lists, JSON reports, predictions) into `out`; files over 256 MiB are refused.
+// Returns "" or a one-line error naming the file.
+std::string read_text_file(const std::string& path, std::string& out);
+
 // Which tracks (indices into dataset::tracks, ascending) train, validate and test a model.
 struct split {
     std::vector<int> train, valid, test;

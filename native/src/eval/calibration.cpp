@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <string>
 
 #include "eval/metrics.h"
 
@@ -20,6 +21,32 @@ struct nll_problem {
     std::vector<double> z;  // [n][k]
     std::vector<int> y;
 };
+
+// Golden-section search for the minimum of a unimodal f on [a, b]: stops after max_iter steps or once the
+// bracket is narrower than tol, and returns the bracket's midpoint.
+// ref: Kiefer 1953, golden-section search
+template <typename F>
+double golden_section_min(F f, double a, double b, int max_iter, double tol) {
+    const double inv_phi = (std::sqrt(5.0) - 1.0) / 2.0;
+    double x1 = b - inv_phi * (b - a), x2 = a + inv_phi * (b - a);
+    double f1 = f(x1), f2 = f(x2);
+    for (int it = 0; it < max_iter && b - a > tol; ++it) {
+        if (f1 <= f2) {
+            b = x2;
+            x2 = x1;
+            f2 = f1;
+            x1 = b - inv_phi * (b - a);
+            f1 = f(x1);
+        } else {
+            a = x1;
+            x1 = x2;
+            f1 = f2;
+            x2 = a + inv_phi * (b - a);
+            f2 = f(x2);
+        }
+    }
+    return 0.5 * (a + b);
+}
 
 nll_problem make_problem(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels) {
     nll_problem p;
@@ -148,26 +175,7 @@ double fit_temperature(const std::vector<float>& logits, int n_classes, const st
     auto f = [&](double u) { return problem_nll(p, std::exp(-u)); };  // u = ln T, beta = 1/T
     // Golden-section search on u in [ln t_min, ln t_max]. The NLL is convex in beta and beta = exp(-u) is
     // monotone, so the NLL is unimodal in u and the bracket shrinks onto the minimum.
-    const double inv_phi = (std::sqrt(5.0) - 1.0) / 2.0;
-    double a = std::log(t_min), b = std::log(t_max);
-    double x1 = b - inv_phi * (b - a), x2 = a + inv_phi * (b - a);
-    double f1 = f(x1), f2 = f(x2);
-    for (int it = 0; it < 200 && b - a > 1e-7; ++it) {
-        if (f1 <= f2) {
-            b = x2;
-            x2 = x1;
-            f2 = f1;
-            x1 = b - inv_phi * (b - a);
-            f1 = f(x1);
-        } else {
-            a = x1;
-            x1 = x2;
-            f1 = f2;
-            x2 = a + inv_phi * (b - a);
-            f2 = f(x2);
-        }
-    }
-    double u = 0.5 * (a + b);
+    const double u = golden_section_min(f, std::log(t_min), std::log(t_max), 200, 1e-7);
     double best = f(u);
     // Newton refinement on beta (safeguarded: a step is kept only if it lowers the NLL).
     double beta = std::exp(-u);
@@ -186,11 +194,16 @@ double fit_temperature(const std::vector<float>& logits, int n_classes, const st
     return std::min(t_max, std::max(t_min, 1.0 / beta));
 }
 
+std::string track_probs_at(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
+                           const std::vector<int>& track_ids, double temperature, track_probs& out) {
+    return aggregate_tracks(softmax_with_temperature(logits, n_classes, temperature), n_classes, labels, track_ids,
+                            aggregation::mean, out);
+}
+
 double track_nll(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
                  const std::vector<int>& track_ids, double temperature) {
     track_probs tp;
-    const std::vector<float> p = softmax_with_temperature(logits, n_classes, temperature);
-    if (!aggregate_tracks(p, n_classes, labels, track_ids, aggregation::mean, tp).empty() || tp.labels.empty()) {
+    if (!track_probs_at(logits, n_classes, labels, track_ids, temperature, tp).empty() || tp.labels.empty()) {
         return nan_value;
     }
     double nll = 0.0;
@@ -218,18 +231,9 @@ double fit_temperature_tracks(const std::vector<float>& logits, int n_classes, c
         const double v = f(lo + step * i);
         if (v < best_f) best_f = v, best_i = i;
     }
-    double a = lo + step * std::max(0, best_i - 1), b = lo + step * std::min(n_grid, best_i + 1);
-    const double inv_phi = (std::sqrt(5.0) - 1.0) / 2.0;
-    double x1 = b - inv_phi * (b - a), x2 = a + inv_phi * (b - a);
-    double f1 = f(x1), f2 = f(x2);
-    for (int it = 0; it < 100 && b - a > 1e-6; ++it) {
-        if (f1 <= f2) {
-            b = x2, x2 = x1, f2 = f1, x1 = b - inv_phi * (b - a), f1 = f(x1);
-        } else {
-            a = x1, x1 = x2, f1 = f2, x2 = a + inv_phi * (b - a), f2 = f(x2);
-        }
-    }
-    return std::min(t_max, std::max(t_min, std::exp(0.5 * (a + b))));
+    const double u = golden_section_min(f, lo + step * std::max(0, best_i - 1), lo + step * std::min(n_grid, best_i + 1),
+                                        100, 1e-6);
+    return std::min(t_max, std::max(t_min, std::exp(u)));
 }
 
 }  // namespace gs

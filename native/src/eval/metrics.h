@@ -157,6 +157,11 @@ std::string aggregate_tracks(const std::vector<float>& segment_probs, int n_clas
                              const std::vector<int>& segment_labels, const std::vector<int>& track_ids,
                              aggregation how, track_probs& out);
 
+// Track verdicts at `temperature`: softmax(logits / T) per segment, then the mean over each track's segments
+// (aggregate_tracks with aggregation::mean). Returns "" or aggregate_tracks' error.
+std::string track_probs_at(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
+                           const std::vector<int>& track_ids, double temperature, track_probs& out);
+
 // Metrics at both levels: `segment` directly from the segment probabilities, `track` after aggregate_tracks.
 struct level_metrics {
     classification_metrics segment;

@@ -62,8 +62,7 @@ void track_descriptors(const train_context& ctx, const track_matrix& t, std::vec
 // ECE of the track verdicts (mean of each track's segment probabilities at `temperature`).
 calibration_result track_ece(const set_predictions& p, int n_classes, double temperature) {
     track_probs tp;
-    const std::vector<float> probs = softmax_with_temperature(p.logits, n_classes, temperature);
-    if (!aggregate_tracks(probs, n_classes, p.labels, p.track_ids, aggregation::mean, tp).empty()) return {};
+    if (!track_probs_at(p.logits, n_classes, p.labels, p.track_ids, temperature, tp).empty()) return {};
     return expected_calibration_error(tp.probs, n_classes, tp.labels);
 }
 

@@ -217,11 +217,9 @@ int run_all_folds(const train_options& o, int k) {
         if (!o.quiet) std::fprintf(stderr, "=== fold %d of %d ===\n", i + 1, k);
         const int rc = run_single(f);
         if (rc != 0) return rc;
-        std::ifstream in(f.run_dir + "/report.json");
-        std::stringstream ss;
-        ss << in.rdbuf();
+        std::string text;
         json_value rep;
-        if (!json_parse(ss.str(), rep).empty()) {
+        if (!read_text_file(f.run_dir + "/report.json", text).empty() || !json_parse(text, rep).empty()) {
             std::fprintf(stderr, "genrescope train: cannot read %s/report.json\n", f.run_dir.c_str());
             return 1;
         }
