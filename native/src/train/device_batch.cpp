@@ -6,9 +6,8 @@
 namespace gs {
 
 device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const std::vector<int>& train_indices,
-                               int n_bins, int segment_frames, int n_classes, const std::vector<float>& gain_per_db,
-                               torch::Device device, const std::vector<float>& db_norm_mean,
-                               const std::vector<float>& db_norm_std)
+                               int n_bins, int segment_frames, int n_classes, const feature_config& config,
+                               torch::Device device)
     : device_(device), n_bins_(n_bins), frames_(segment_frames), n_classes_(n_classes) {
     offset_.assign(tracks.size(), -1);
     length_.assign(tracks.size(), 0);
@@ -29,15 +28,23 @@ device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const st
         }
     }
     data_ = host.to(device);
-    gain_per_db_ = torch::from_blob(const_cast<float*>(gain_per_db.data()), {1, 1, n_bins, 1}, torch::kFloat32).clone().to(device);
+    // A gain of g dB adds g to every log-mel value, i.e. g / std in normalised units; other kinds: no gain.
+    const bool is_db = config.kind == feature_kind::mel_db;
+    std::vector<float> gain_per_db(static_cast<size_t>(n_bins), 0.0f);
+    for (int b = 0; b < n_bins && is_db; ++b) {
+        gain_per_db[static_cast<size_t>(b)] =
+            1.0f / (config.norm_std.empty() ? 1.0f : config.norm_std[config.norm_std.size() == 1 ? 0 : b]);
+    }
+    gain_per_db_ = torch::from_blob(gain_per_db.data(), {1, 1, n_bins, 1}, torch::kFloat32).clone().to(device);
+    // The noise floor needs the normalisation to get back to dB.
     auto per_bin = [&](const std::vector<float>& v) {
         torch::Tensor t = torch::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, torch::kFloat32);
         return t.expand({n_bins}).reshape({1, 1, n_bins, 1}).clone().to(device);
     };
-    if ((db_norm_mean.size() == 1 || db_norm_mean.size() == static_cast<size_t>(n_bins)) &&
-        (db_norm_std.size() == 1 || db_norm_std.size() == static_cast<size_t>(n_bins))) {
-        norm_mean_ = per_bin(db_norm_mean);
-        norm_std_ = per_bin(db_norm_std);
+    const auto fits = [&](const std::vector<float>& v) { return v.size() == 1 || v.size() == static_cast<size_t>(n_bins); };
+    if (is_db && fits(config.norm_mean) && fits(config.norm_std)) {
+        norm_mean_ = per_bin(config.norm_mean);
+        norm_std_ = per_bin(config.norm_std);
     }
 }
 

@@ -11,13 +11,13 @@ namespace gs {
 
 // Uploads the training tracks once (one [n_bins, total_frames + 1] tensor; the last column is zeros for
 // crops past a track's end), then turns each batch_plan into input and target tensors with tensor ops on the
-// device: gather the crops, add a noise floor (log-mel dB inputs: db_norm_mean/std given), add the gain, apply the SpecAugment masks, mix pairs. On CUDA the features stay
-// in GPU memory and only the plan's small index tensors cross the bus; on the CPU it is the same code.
+// device: gather the crops, add a noise floor and the gain (log-mel dB inputs only; both follow from
+// `config`'s kind and normalisation), apply the SpecAugment masks, mix pairs. On CUDA the features stay in
+// GPU memory and only the plan's small index tensors cross the bus; on the CPU it is the same code.
 class device_batcher {
 public:
     device_batcher(const std::vector<track_matrix>& tracks, const std::vector<int>& train_indices, int n_bins,
-                   int segment_frames, int n_classes, const std::vector<float>& gain_per_db, torch::Device device,
-                   const std::vector<float>& db_norm_mean = {}, const std::vector<float>& db_norm_std = {});
+                   int segment_frames, int n_classes, const feature_config& config, torch::Device device);
 
     // x: [n, 1, n_bins, segment_frames], y: [n, n_classes] soft targets, both on the device.
     void materialize(const batch_plan& p, torch::Tensor& x, torch::Tensor& y) const;
@@ -34,7 +34,7 @@ private:
     std::vector<int64_t> offset_;       // per dataset track: first column in data_, or -1 when not uploaded
     std::vector<int64_t> length_;       // per dataset track: frames
     int64_t zero_column_ = 0;
-    torch::Tensor gain_per_db_;         // [1, 1, n_bins, 1]
+    torch::Tensor gain_per_db_;         // [1, 1, n_bins, 1]: normalised units per dB (0 unless log-mel dB)
     torch::Tensor norm_mean_, norm_std_; // [1, 1, n_bins, 1] (undefined: no noise augmentation)
 };
 

@@ -42,18 +42,10 @@ segment_sampler::segment_sampler(const std::vector<track_matrix>* tracks, const 
                                  int n_bins, int n_classes, const segment_spec& spec, const augment_options& aug,
                                  const feature_config& config)
     : tracks_(tracks), by_class_(static_cast<size_t>(n_classes)), n_bins_(n_bins), n_classes_(n_classes),
-      spec_(spec), aug_(aug), gain_per_db_(static_cast<size_t>(n_bins), 0.0f) {
+      spec_(spec), aug_(aug), is_db_(config.kind == feature_kind::mel_db) {
     for (int i : *train_indices) {
         const track_matrix& t = (*tracks)[static_cast<size_t>(i)];
         if (t.n_frames > 0 && t.label >= 0 && t.label < n_classes) by_class_[static_cast<size_t>(t.label)].push_back(i);
-    }
-    is_db_ = config.kind == feature_kind::mel_db;
-    if (is_db_) {
-        // A gain of g dB adds g to every log-mel value, i.e. g / std in normalised units.
-        for (int b = 0; b < n_bins; ++b) {
-            const float sd = config.norm_std.empty() ? 1.0f : config.norm_std[config.norm_std.size() == 1 ? 0 : b];
-            gain_per_db_[b] = 1.0f / sd;
-        }
     }
 }
 

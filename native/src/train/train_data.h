@@ -59,10 +59,6 @@ public:
 
     void plan(int batch_size, std::mt19937_64& rng, batch_plan& out) const;
 
-    // Normalised units per dB of gain, per bin (0 where a gain changes nothing, e.g. chroma).
-    const std::vector<float>& gain_per_db() const { return gain_per_db_; }
-    // Whether the inputs are log-mel dB (gain and noise augmentation apply).
-    bool is_db() const { return is_db_; }
 
 private:
     const std::vector<track_matrix>* tracks_;
@@ -71,8 +67,7 @@ private:
     int n_classes_;
     segment_spec spec_;
     augment_options aug_;
-    std::vector<float> gain_per_db_;
-    bool is_db_ = false;
+    bool is_db_ = false;  // log-mel dB inputs: noise floors are drawn
 };
 
 // Every evaluation segment of a track (starts from gs::segment_starts), as inputs [n][1][n_bins][frames].
