@@ -36,12 +36,18 @@ ImU32 genre_colour(int c, int n, float alpha = 1.0f) {
     return ImGui::ColorConvertFloat4ToU32(ImVec4(r, g, b, alpha));
 }
 
-// "rock", "rock / metal" (top two within k_blend_margin) or "uncertain (rock?)" below the card's threshold.
-std::string verdict(const std::vector<float>& p, const model_card& card) {
-    if (p.empty() || card.labels.size() != p.size()) return "";
+// Genre indices, most probable first.
+std::vector<size_t> by_probability(const std::vector<float>& p) {
     std::vector<size_t> order(p.size());
     std::iota(order.begin(), order.end(), size_t(0));
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+    return order;
+}
+
+// "rock", "rock / metal" (top two within k_blend_margin) or "uncertain (rock?)" below the card's threshold.
+std::string verdict(const std::vector<float>& p, const model_card& card) {
+    if (p.empty() || card.labels.size() != p.size()) return "";
+    const std::vector<size_t> order = by_probability(p);
     const std::string& top = card.labels[order[0]];
     if (p[order[0]] < card.uncertain_below) return "uncertain (" + top + "?)";
     if (p.size() > 1 && p[order[0]] - p[order[1]] < k_blend_margin) return top + " / " + card.labels[order[1]];
@@ -227,9 +233,7 @@ void draw_feature_view(ui_context& ui, float height) {
 
 void draw_bars(const std::vector<float>& p, const model_card& card) {
     if (p.size() != card.labels.size()) return;
-    std::vector<size_t> order(p.size());
-    std::iota(order.begin(), order.end(), size_t(0));
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+    const std::vector<size_t> order = by_probability(p);
     const float label_w = 80.0f;
     for (size_t i : order) {
         ImGui::TextUnformatted(card.labels[i].c_str());
