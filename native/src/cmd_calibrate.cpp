@@ -113,10 +113,11 @@ void append(prediction_set& to, const prediction_set& from) {
     to.track_ids.insert(to.track_ids.end(), from.track_ids.begin(), from.track_ids.end());
 }
 
-// Track verdicts (mean of segment probabilities at temperature t) appended to probs/labels.
-void track_verdicts(const prediction_set& s, int n_classes, double t, std::vector<float>& probs, std::vector<int>& labels) {
+// Track verdicts (segment probabilities at temperature t, aggregated with `how`) appended to probs/labels.
+void track_verdicts(const prediction_set& s, int n_classes, double t, aggregation how, std::vector<float>& probs,
+                    std::vector<int>& labels) {
     track_probs tp;
-    if (!track_probs_at(s.logits, n_classes, s.labels, s.track_ids, t, tp).empty()) return;
+    if (!track_probs_at(s.logits, n_classes, s.labels, s.track_ids, t, tp, how).empty()) return;
     probs.insert(probs.end(), tp.probs.begin(), tp.probs.end());
     labels.insert(labels.end(), tp.labels.begin(), tp.labels.end());
 }
@@ -128,14 +129,34 @@ bool disjoint(const std::set<std::string>& a, const std::set<std::string>& b) {
     return true;
 }
 
+// A fitted calibration: how segment probabilities become a track's, and the temperature for it.
+struct calibration_fit {
+    aggregation how = aggregation::mean;
+    double temperature = 1.0;
+    double nll = NAN;  // track NLL on the data it was fitted on
+};
+
+// Fits the temperature for each candidate aggregation and keeps the one with the lowest track NLL on `s`.
+// The NLL is a proper score, so this choice, like the temperature, uses validation data only.
+calibration_fit fit_calibration(const prediction_set& s, int n_classes, const std::vector<aggregation>& candidates) {
+    calibration_fit best;
+    for (const aggregation how : candidates) {
+        const double t = fit_temperature_tracks(s.logits, n_classes, s.labels, s.track_ids, how);
+        const double nll = track_nll(s.logits, n_classes, s.labels, s.track_ids, t, how);
+        if (std::isnan(best.nll) || nll < best.nll) best = {how, t, nll};
+    }
+    return best;
+}
+
 }  // namespace
 
 int cmd_calibrate(int argc, char** argv) {
-    cli_args a(argc, argv, 0, {"model", "out", "protocols"}, {});
+    cli_args a(argc, argv, 0, {"model", "out", "protocols", "aggregation"}, {});
     if (!a.error().empty() || a.positional().empty() || !a.has("model")) {
         std::fprintf(stderr,
                      "genrescope calibrate: %s\nusage: genrescope calibrate --model M.onnx [--out OUT.onnx] "
-                     "[--protocols NAME=REPORT.json,...] RUN_OR_KFOLD_DIR...\n",
+                     "[--aggregation auto|mean|geometric_mean] [--protocols NAME=REPORT.json,...] "
+                     "RUN_OR_KFOLD_DIR...\n",
                      !a.error().empty() ? a.error().c_str() : "give --model and at least one predictions source");
         return kExitUsage;
     }
@@ -148,6 +169,20 @@ int cmd_calibrate(int argc, char** argv) {
         std::fprintf(stderr, "genrescope calibrate: %s\n", err.c_str());
         return kExitFailure;
     }
+    // Candidate aggregations: the two whose track probabilities move smoothly with the temperature. "auto"
+    // picks between them on the validation tracks.
+    std::vector<aggregation> candidates;
+    const std::string agg_name = a.get("aggregation", "auto");
+    aggregation chosen = aggregation::mean;
+    if (agg_name == "auto") {
+        candidates = {aggregation::mean, aggregation::geometric_mean};
+    } else if (parse_aggregation(agg_name, chosen) && (chosen == aggregation::mean || chosen == aggregation::geometric_mean)) {
+        candidates = {chosen};
+    } else {
+        std::fprintf(stderr, "genrescope calibrate: --aggregation must be auto, mean or geometric_mean, not '%s'\n",
+                     agg_name.c_str());
+        return kExitUsage;
+    }
     const int n_classes = static_cast<int>(m.card.labels.size());
     prediction_set pooled;
     for (const run_predictions& r : runs) append(pooled, r.valid);
@@ -155,10 +190,12 @@ int cmd_calibrate(int argc, char** argv) {
         std::fprintf(stderr, "genrescope calibrate: the sources hold no validation predictions\n");
         return kExitFailure;
     }
-    const double temperature = fit_temperature_tracks(pooled.logits, n_classes, pooled.labels, pooled.track_ids);
+    const calibration_fit fitted = fit_calibration(pooled, n_classes, candidates);
+    const double temperature = fitted.temperature;
 
     // Cross-fitted check on the test tracks: run i's test set gets a temperature fitted on the validation sets of
-    // the runs whose validation tracks are disjoint from it.
+    // the runs whose validation tracks are disjoint from it (and, with "auto", an aggregation chosen there too).
+    // "Before" is the uncalibrated mean of segment probabilities.
     std::vector<float> p_before, p_after;
     std::vector<int> l_before, l_after;
     for (const run_predictions& r : runs) {
@@ -168,16 +205,16 @@ int cmd_calibrate(int argc, char** argv) {
             if (disjoint(o.valid.keys, r.test.keys)) append(fit, o.valid);
         }
         if (fit.labels.empty()) continue;
-        const double t = fit_temperature_tracks(fit.logits, n_classes, fit.labels, fit.track_ids);
-        track_verdicts(r.test, n_classes, 1.0, p_before, l_before);
-        track_verdicts(r.test, n_classes, t, p_after, l_after);
+        const calibration_fit f = fit_calibration(fit, n_classes, candidates);
+        track_verdicts(r.test, n_classes, 1.0, aggregation::mean, p_before, l_before);
+        track_verdicts(r.test, n_classes, f.temperature, f.how, p_after, l_after);
     }
     const double ece_before = l_before.empty() ? NAN : expected_calibration_error(p_before, n_classes, l_before).ece;
     const double ece_after = l_after.empty() ? NAN : expected_calibration_error(p_after, n_classes, l_after).ece;
     // The "uncertain" flag: with calibrated probabilities the top probability estimates the chance the verdict
     // is right, so below 0.5 a verdict is more likely wrong than right. How the check tracks split at 0.5:
     const double uncertain_below = 0.5;
-    int n_sure = 0, ok_sure = 0, n_unsure = 0, ok_unsure = 0;
+    int n_sure = 0, ok_sure = 0, n_unsure = 0, ok_unsure = 0;  // the accuracy after is (ok_sure + ok_unsure) / all
     for (size_t t = 0; t < l_after.size(); ++t) {
         const float* row = p_after.data() + t * static_cast<size_t>(n_classes);
         const int top = static_cast<int>(std::max_element(row, row + n_classes) - row);
@@ -199,18 +236,23 @@ int cmd_calibrate(int argc, char** argv) {
     }
     model_card card = m.card;
     card.temperature = temperature;
+    card.aggregation = to_string(fitted.how);
     card.uncertain_below = uncertain_below;
     card.onnx_sha256 = sha256_hex(bytes);
     json_value cal = json_value::object();
     json_value src = json_value::array();
     for (const run_predictions& r : runs) src.push_back(r.path);
-    cal.set("method", "temperature scaling of the track verdict (mean of segment probabilities), NLL on pooled validation tracks");
+    cal.set("method", "temperature scaling of the track verdict, NLL on pooled validation tracks");
+    cal.set("aggregation", to_string(fitted.how));
+    cal.set("aggregation_choice", agg_name == "auto" ? "lowest validation track NLL of mean and geometric_mean" : "given");
+    cal.set("validation_track_nll", fitted.nll);
     cal.set("sources", src);
     cal.set("validation_tracks", static_cast<int>(std::set<int>(pooled.track_ids.begin(), pooled.track_ids.end()).size()));
     cal.set("temperature", temperature);
     cal.set("test_tracks_checked", static_cast<int>(l_after.size()));
     cal.set("ece_track_before", ece_before);
     cal.set("ece_track_after", ece_after);
+    cal.set("accuracy_track_after", l_after.empty() ? NAN : static_cast<double>(ok_sure + ok_unsure) / l_after.size());
     cal.set("check", "cross-fitted: each run's test tracks scored with a temperature fitted without them");
     json_value unc = json_value::object();
     unc.set("uncertain_below", uncertain_below);
@@ -256,9 +298,10 @@ int cmd_calibrate(int argc, char** argv) {
         std::fprintf(stderr, "genrescope calibrate: cannot write %s\n", out_path.c_str());
         return kExitFailure;
     }
-    std::printf("temperature %.4f from %zu validation segments of %zu runs; test-track ECE (cross-fitted, %zu tracks) "
-                "%.4f -> %.4f; top >= %.2f on %d tracks (accuracy %.3f), below on %d (accuracy %.3f); wrote %s\n",
-                temperature, pooled.labels.size(), runs.size(), l_after.size(), ece_before, ece_after, uncertain_below,
+    std::printf("aggregation %s, temperature %.4f from %zu validation segments of %zu runs; test-track ECE (cross-fitted, %zu tracks) "
+                "%.4f -> %.4f, accuracy %.3f; top >= %.2f on %d tracks (accuracy %.3f), below on %d (accuracy %.3f); wrote %s\n",
+                to_string(fitted.how), temperature, pooled.labels.size(), runs.size(), l_after.size(), ece_before, ece_after,
+                l_after.empty() ? NAN : static_cast<double>(ok_sure + ok_unsure) / l_after.size(), uncertain_below,
                 n_sure, n_sure ? static_cast<double>(ok_sure) / n_sure : NAN, n_unsure,
                 n_unsure ? static_cast<double>(ok_unsure) / n_unsure : NAN, out_path.c_str());
     return kExitOk;

@@ -273,6 +273,17 @@ TEST(Metrics, FitTemperatureTracks) {
     EXPECT_LE(f, gs::track_nll(logits, 5, grouped_labels, ids, t3 * 1.02) + 1e-12);
     EXPECT_LE(f, gs::track_nll(logits, 5, grouped_labels, ids, t3 * 0.98) + 1e-12);
     EXPECT_EQ(t3, gs::fit_temperature_tracks(logits, 5, grouped_labels, ids));
+    // Geometric mean of the segments' softmax(z / T) is softmax(mean z / T): the track fit must equal the plain
+    // fit on each track's mean logits.
+    std::vector<float> mean_logits(logits.size() / 3, 0.0f);
+    std::vector<int> track_labels(labels.size() / 3);
+    for (size_t i = 0; i < labels.size(); ++i) {
+        for (int c = 0; c < 5; ++c) mean_logits[(i / 3) * 5 + c] += logits[i * 5 + c] / 3.0f;
+        track_labels[i / 3] = grouped_labels[i];
+    }
+    const double tg = gs::fit_temperature_tracks(logits, 5, grouped_labels, ids, gs::aggregation::geometric_mean);
+    EXPECT_NEAR(tg, gs::fit_temperature(mean_logits, 5, track_labels), 0.005 * tg);
+    EXPECT_NE(tg, t3);
     // Nothing to fit, or ungroupable input: 1.
     EXPECT_EQ(gs::fit_temperature_tracks({}, 3, {}, {}), 1.0);
     EXPECT_EQ(gs::fit_temperature_tracks({1.0f, 0.0f}, 2, {0}, {}), 1.0);

@@ -112,9 +112,15 @@ t_card="$(json "$work/final/model.json" "j.temperature")"
 t_cal="$(json "$work/final/model.json" "j.metrics.calibration.temperature")"
 n_src="$(json "$work/final/model.json" "j.metrics.calibration.sources.length")"
 b_acc="$(json "$work/final/model.json" "j.metrics.protocols.B.test_track_accuracy.mean")"
-if [ "$rc" = 0 ] && [ "$t_card" = "$t_cal" ] && [ "$n_src" = 3 ] && [ -n "$b_acc" ] && [ "$b_acc" != undefined ]; then
+agg_card="$(json "$work/final/model.json" "j.segment.aggregation")"
+agg_cal="$(json "$work/final/model.json" "j.metrics.calibration.aggregation")"
+if [ "$rc" = 0 ] && [ "$t_card" = "$t_cal" ] && [ "$agg_card" = "$agg_cal" ] && [ "$n_src" = 3 ] && [ -n "$b_acc" ] && [ "$b_acc" != undefined ]; then
     ok "calibrate: $(cat "$work/cal.out")"
-else bad "calibrate: exit $rc, card T '$t_card' vs '$t_cal', $n_src sources: $(cat "$work/cal.out")"; fi
+else bad "calibrate: exit $rc, card T '$t_card' vs '$t_cal', aggregation '$agg_card' vs '$agg_cal', $n_src sources: $(cat "$work/cal.out")"; fi
+"$bin" calibrate --model "$work/final/model.onnx" --aggregation mean "$work/kfold" >/dev/null 2>&1
+if [ "$(json "$work/final/model.json" "j.segment.aggregation")" = mean ]; then ok "calibrate --aggregation mean is honoured"; else bad "calibrate --aggregation mean not honoured"; fi
+"$bin" calibrate --model "$work/final/model.onnx" --aggregation vote "$work/kfold" >/dev/null 2>"$work/cal.err"; rc=$?
+if [ "$rc" = 2 ] && grep -q "aggregation" "$work/cal.err"; then ok "calibrate --aggregation vote: usage error"; else bad "calibrate --aggregation vote: exit $rc"; fi
 if "$bin" classify --model "$work/final/model.onnx" "$work/data/drone/drone.00000.wav" >/dev/null 2>&1; then ok "the calibrated model loads (card sha256 matches)"; else bad "the calibrated model does not load"; fi
 "$bin" calibrate --model "$work/final/model.onnx" "$work/nope" >/dev/null 2>"$work/cal.err"; rc=$?
 if [ "$rc" = 1 ] && grep -q "nope" "$work/cal.err"; then ok "calibrate with a missing source: exit 1, names it"; else bad "calibrate missing source: exit $rc"; fi

@@ -195,15 +195,16 @@ double fit_temperature(const std::vector<float>& logits, int n_classes, const st
 }
 
 std::string track_probs_at(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
-                           const std::vector<int>& track_ids, double temperature, track_probs& out) {
+                           const std::vector<int>& track_ids, double temperature, track_probs& out,
+                           aggregation how) {
     return aggregate_tracks(softmax_with_temperature(logits, n_classes, temperature), n_classes, labels, track_ids,
-                            aggregation::mean, out);
+                            how, out);
 }
 
 double track_nll(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
-                 const std::vector<int>& track_ids, double temperature) {
+                 const std::vector<int>& track_ids, double temperature, aggregation how) {
     track_probs tp;
-    if (!track_probs_at(logits, n_classes, labels, track_ids, temperature, tp).empty() || tp.labels.empty()) {
+    if (!track_probs_at(logits, n_classes, labels, track_ids, temperature, tp, how).empty() || tp.labels.empty()) {
         return nan_value;
     }
     double nll = 0.0;
@@ -215,11 +216,11 @@ double track_nll(const std::vector<float>& logits, int n_classes, const std::vec
 }
 
 double fit_temperature_tracks(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
-                              const std::vector<int>& track_ids) {
-    if (n_classes < 2 || labels.empty() || !std::isfinite(track_nll(logits, n_classes, labels, track_ids, 1.0))) {
+                              const std::vector<int>& track_ids, aggregation how) {
+    if (n_classes < 2 || labels.empty() || !std::isfinite(track_nll(logits, n_classes, labels, track_ids, 1.0, how))) {
         return 1.0;
     }
-    auto f = [&](double u) { return track_nll(logits, n_classes, labels, track_ids, std::exp(u)); };
+    auto f = [&](double u) { return track_nll(logits, n_classes, labels, track_ids, std::exp(u), how); };
     // Golden-section search on u = ln T. The track NLL (a log of a mean of softmaxes) is not convex in 1/T
     // in general, but it is unimodal in practice; a coarse scan first picks the bracket around the best
     // grid point so a second local minimum cannot capture the search.

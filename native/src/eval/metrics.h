@@ -126,16 +126,16 @@ double mean_nll(const std::vector<float>& logits, int n_classes, const std::vect
 // Returns 1 when there is nothing to fit (no usable samples, n_classes < 2).
 double fit_temperature(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels);
 
-// Track-level negative log-likelihood (mean over tracks, natural log) when each track's probabilities are the
-// mean of its segments' softmax(logits / temperature). NaN when the segments cannot be grouped.
+// Track-level negative log-likelihood (mean over tracks, natural log) when each track's probabilities are its
+// segments' softmax(logits / temperature) aggregated with `how`. NaN when the segments cannot be grouped.
 double track_nll(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
-                 const std::vector<int>& track_ids, double temperature);
+                 const std::vector<int>& track_ids, double temperature, aggregation how = aggregation::mean);
 
-// The temperature that minimises track_nll: calibrates the mean-aggregated track verdict (what the app and
+// The temperature that minimises track_nll: calibrates the aggregated track verdict (what the app and
 // `classify` show) rather than single segments. Grid scan then golden-section search on ln T in [0.05, 20].
 // Returns 1 when there is nothing to fit.
 double fit_temperature_tracks(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
-                              const std::vector<int>& track_ids);
+                              const std::vector<int>& track_ids, aggregation how = aggregation::mean);
 
 // Every metric of one set from per-sample probabilities ([n][n_classes], rows need not sum exactly to 1).
 // Errors: n_classes < 1, size mismatch, no samples, a label out of range, a non-finite probability.
@@ -157,10 +157,11 @@ std::string aggregate_tracks(const std::vector<float>& segment_probs, int n_clas
                              const std::vector<int>& segment_labels, const std::vector<int>& track_ids,
                              aggregation how, track_probs& out);
 
-// Track verdicts at `temperature`: softmax(logits / T) per segment, then the mean over each track's segments
-// (aggregate_tracks with aggregation::mean). Returns "" or aggregate_tracks' error.
+// Track verdicts at `temperature`: softmax(logits / T) per segment, then aggregate_tracks(`how`) over each
+// track's segments. Returns "" or aggregate_tracks' error.
 std::string track_probs_at(const std::vector<float>& logits, int n_classes, const std::vector<int>& labels,
-                           const std::vector<int>& track_ids, double temperature, track_probs& out);
+                           const std::vector<int>& track_ids, double temperature, track_probs& out,
+                           aggregation how = aggregation::mean);
 
 // Metrics at both levels: `segment` directly from the segment probabilities, `track` after aggregate_tracks.
 struct level_metrics {
