@@ -115,6 +115,11 @@ public:
         }
         return n.output;
     }
+    std::string level_align(const std::string& x) {
+        ir_node& n = add(ir_op::level_align, "level", {x}, shape.at(x));
+        n.params = {{"db_per_unit", {1, 1, shape.at(x)[2], 1}}};
+        return n.output;
+    }
     std::string scale(const std::string& x, double factor) {
         ir_node& n = add(ir_op::scale, "scale", {x}, shape.at(x));
         n.floats = {{"factor", factor}};
@@ -150,7 +155,8 @@ private:
 };
 
 // Random weights for every param (fixed seed): uniform(-0.5, 0.5), except batch_norm weight in [0.5, 1.5],
-// running_var in [0.3, 2] and running_mean in [-0.5, 0.5] (non-trivial running statistics).
+// running_var in [0.3, 2] and running_mean in [-0.5, 0.5] (non-trivial running statistics), and level_align's
+// dB per unit in [5, 20] (a feature std in dB).
 inline gs::ir_weights random_weights(const ir_graph& g, uint32_t seed) {
     std::mt19937 rng(seed);
     gs::ir_weights w;
@@ -161,6 +167,7 @@ inline gs::ir_weights random_weights(const ir_graph& g, uint32_t seed) {
             double lo = -0.5, hi = 0.5;
             if (n.op == ir_op::batch_norm && p.name == "weight") lo = 0.5, hi = 1.5;
             if (n.op == ir_op::batch_norm && p.name == "running_var") lo = 0.3, hi = 2.0;
+            if (n.op == ir_op::level_align) lo = 5.0, hi = 20.0;
             std::uniform_real_distribution<double> u(lo, hi);
             std::vector<float>& v = w[n.name + "." + p.name];
             for (int64_t i = 0; i < count; ++i) v.push_back(static_cast<float>(u(rng)));
@@ -179,9 +186,9 @@ inline std::vector<float> random_input(int64_t count, uint32_t seed) {
 // The test graphs, by name. Together they use every ir_op; n_bins 8, n_frames 10.
 inline std::vector<std::pair<std::string, ir_graph>> test_graphs() {
     std::vector<std::pair<std::string, ir_graph>> out;
-    {   // conv (padding, strides), batch norm, both 2-D pools, dropout, global average pool, scale
+    {   // level alignment, conv (padding, strides), batch norm, both 2-D pools, dropout, global average pool, scale
         test_builder b(8, 10, 5);
-        std::string x = b.relu(b.bn(b.conv(b.input(), 4, 3, 3, 1, 1, 1, 1)));
+        std::string x = b.relu(b.bn(b.conv(b.level_align(b.input()), 4, 3, 3, 1, 1, 1, 1)));
         x = b.pool(x, true, 2, 2, 2, 2);                         // [4, 4, 5]
         x = b.relu(b.bn(b.conv(x, 6, 3, 2, 2, 1, 1, 0)));        // [6, 2, 4]
         x = b.pool(x, false, 2, 3, 1, 1);                        // [6, 1, 2]

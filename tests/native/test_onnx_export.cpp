@@ -215,6 +215,21 @@ TEST(Reference, PoolsReduceConcatSequence) {
     expect_near_all(t.at(sc), {12, 16, 16, 3.5, 6.0, 4.0 / 3, 2.0 / 3, 8.0 / 3, 14.0 / 3}, 1e-5);
 }
 
+TEST(Reference, LevelAlign) {
+    // s = 10, 20 dB per unit: the level is mean(x * s) = (10 + 20 + 60 + 80) / 4 = 42.5 dB; y = x - 42.5 / s.
+    test_builder b(2, 2, 2);
+    const std::string l = b.level_align(b.input());
+    const ir_graph g = b.finish(b.linear(b.flatten(l), 2));
+    ir_weights w = {{"level0.db_per_unit", {10, 20}}, {"fc2.weight", {1, 0, 0, 0, 0, 1, 0, 0}}, {"fc2.bias", {0, 0}}};
+    const std::vector<float> x = {1, 2, 3, 4};
+    expect_near_all(run_ref(g, w, x, 1, l), {1 - 4.25, 2 - 4.25, 3 - 2.125, 4 - 2.125});
+    // A gain of g dB moves bin f by g / s_f normalised units; the output does not move.
+    const std::vector<float> louder = {1 - 1.2f, 2 - 1.2f, 3 - 0.6f, 4 - 0.6f};  // -12 dB
+    expect_near_all(run_ref(g, w, louder, 1, l), {1 - 4.25, 2 - 4.25, 3 - 2.125, 4 - 2.125}, 1e-5);
+    // Its constant is not a trainable parameter.
+    EXPECT_EQ(gs::ir_count_parameters(g), 2 * 4 + 2);
+}
+
 TEST(Reference, LinearBatchNormReluSoftmax) {
     test_builder b(1, 2, 3);
     const std::string f = b.flatten(b.input());
@@ -304,7 +319,7 @@ const std::map<std::string, std::set<std::string>>& required_attributes() {
         {"MaxPool", {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}},
         {"AveragePool", {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"}},
         {"BatchNormalization", {"epsilon", "momentum", "training_mode"}},
-        {"Relu", {}}, {"Add", {}}, {"Mul", {}}, {"Squeeze", {}},
+        {"Relu", {}}, {"Add", {}}, {"Mul", {}}, {"Sub", {}}, {"Div", {}}, {"Squeeze", {}},
         {"GlobalAveragePool", {}}, {"GlobalMaxPool", {}},
         {"Softmax", {"axis"}}, {"Concat", {"axis"}}, {"Flatten", {"axis"}}, {"Transpose", {"perm"}},
         {"Gemm", {"alpha", "beta", "transA", "transB"}}, {"Reshape", {"allowzero"}},

@@ -3,6 +3,7 @@
 // usage: arch_parity REPO_DIR WORK_DIR
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -43,9 +44,12 @@ int main(int argc, char** argv) {
     for (const gs::arch_info& a : gs::arch_list()) names.push_back(a.name);
     names.push_back("vgg_small:mfcc");
     names.push_back("vgg_small:chroma");
+    names.push_back("genrescope_cnn+level_align");
     for (const std::string& full : names) {
+        const size_t plus = full.find('+');
+        const bool level_align = plus != std::string::npos;
         const size_t colon = full.find(':');
-        const std::string name = full.substr(0, colon);
+        const std::string name = full.substr(0, std::min(colon, plus));
         gs::arch_info info;
         std::string err = gs::find_arch(name, colon == std::string::npos ? "" : full.substr(colon + 1), info);
         const int64_t n_bins = info.features.n_bins();
@@ -53,7 +57,7 @@ int main(int argc, char** argv) {
         const int64_t n_classes = 10;
         const int64_t batch = 3;
         gs::ir_graph g;
-        if (err.empty()) err = gs::build_arch(name, n_bins, n_frames, n_classes, g);
+        if (err.empty()) err = gs::build_arch(name, n_bins, n_frames, n_classes, g, level_align);
         if (!err.empty()) {
             std::printf("FAIL %s: %s\n", full.c_str(), err.c_str());
             ++failed;
@@ -71,16 +75,34 @@ int main(int argc, char** argv) {
             for (int i = 0; i < 3; ++i) m->forward(torch::randn({8, 1, n_bins, n_frames}) * 2 + 0.5);
         }
         m->eval();
+        torch::Tensor db_per_unit;  // level_align: a feature std of 5-20 dB per bin
+        if (level_align) {
+            gs::feature_config c = info.features;
+            c.norm_std.clear();
+            for (int64_t b = 0; b < n_bins; ++b) c.norm_std.push_back(5.0f + 15.0f * static_cast<float>(b) / n_bins);
+            gs::ir_weights w = m->weights();
+            err = gs::set_level_align(g, c, w);
+            if (err.empty()) err = m->set_weights(w);
+            db_per_unit = torch::from_blob(c.norm_std.data(), {1, 1, n_bins, 1}).clone();
+        }
         const torch::Tensor x = torch::randn({batch, 1, n_bins, n_frames});
         torch::Tensor want;
         {
             torch::NoGradGuard no_grad;
             want = m->forward_all(x).at(g.output).contiguous();
+            if (level_align && err.empty()) {
+                // The point of the node: -12 dB on the audio (x - 12 / s per bin) leaves the output where it was.
+                const torch::Tensor quieter = m->forward_all(x - 12.0f / db_per_unit).at(g.output);
+                const double d = (quieter - want).abs().max().item<double>();
+                if (!(d <= 1e-5)) err = "a -12 dB input changes the output by " + std::to_string(d);
+                else std::printf("     %s: -12 dB input changes the output by %.2e\n", full.c_str(), d);
+            }
         }
         std::string bytes;
         err = gs::export_onnx(g, m->weights(), gs::onnx_export_options{}, bytes);
-        const std::string model_path = work + "/" + name + ".onnx", in_path = work + "/" + name + "_in.npy",
-                          out_path = work + "/" + name + "_out.npy";
+        const std::string file = full.substr(0, full.find_first_of(":+")) + (level_align ? "_level" : "");
+        const std::string model_path = work + "/" + file + ".onnx", in_path = work + "/" + file + "_in.npy",
+                          out_path = work + "/" + file + "_out.npy";
         const std::vector<uint8_t> in_npy =
             gs::npy_encode(x.data_ptr<float>(), {static_cast<size_t>(batch), 1, static_cast<size_t>(n_bins), static_cast<size_t>(n_frames)});
         if (err.empty() && !(write_file(model_path, bytes.data(), bytes.size()) && write_file(in_path, in_npy.data(), in_npy.size()))) {

@@ -42,6 +42,11 @@ public:
         return n.output;
     }
     std::string relu(const std::string& x) { return add(ir_op::relu, "relu", {x}, shape(x)).output; }
+    std::string level_align(const std::string& x) {
+        ir_node& n = add(ir_op::level_align, "level_align", {x}, shape(x));
+        n.params = {{"db_per_unit", {1, 1, shape(x)[1], 1}}};
+        return n.output;
+    }
     // Pools by (kh, kw), shrinking a kernel that is larger than the tensor.
     std::string pool(const std::string& x, int64_t kh, int64_t kw, bool max = true) {
         const auto& s = shape(x);
@@ -245,10 +250,24 @@ bool set_temperature(ir_graph& g, double temperature) {
     return false;
 }
 
-std::string build_arch(const std::string& name, int64_t n_bins, int64_t n_frames, int64_t n_classes, ir_graph& out) {
+std::string set_level_align(const ir_graph& g, const feature_config& c, ir_weights& w) {
+    for (const ir_node& n : g.nodes) {
+        if (n.op != ir_op::level_align) continue;
+        if (c.kind != feature_kind::mel_db) return "level alignment needs log-mel (mel_db) input";
+        const size_t nb = static_cast<size_t>(g.n_bins);
+        if (c.norm_std.size() != 1 && c.norm_std.size() != nb) return "level alignment needs the normalisation's std";
+        std::vector<float>& s = w[n.name + ".db_per_unit"];
+        s.resize(nb);
+        for (size_t b = 0; b < nb; ++b) s[b] = c.norm_std.size() == 1 ? c.norm_std[0] : c.norm_std[b];
+    }
+    return "";
+}
+
+std::string build_arch(const std::string& name, int64_t n_bins, int64_t n_frames, int64_t n_classes, ir_graph& out,
+                       bool level_align) {
     if (n_bins < 1 || n_frames < 1 || n_classes < 2) return "build_arch: need n_bins, n_frames >= 1 and >= 2 classes";
     graph_builder b(name, n_bins, n_frames, n_classes);
-    const std::string x = b.input();
+    const std::string x = level_align ? b.level_align(b.input()) : b.input();
     std::string logits;
     if (name == "genrescope_cnn") {
         // Input batch norm, a stem at full resolution, then residual stages on a 4x4-pooled map (genre lives

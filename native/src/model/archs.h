@@ -34,8 +34,15 @@ const std::vector<arch_info>& arch_list();
 std::string find_arch(const std::string& name, const std::string& feature, arch_info& out);
 
 // Builds the graph for input segments [N, 1, n_bins, n_frames] and n_classes outputs. The graph ends in
-// ... -> logits -> scale (factor 1, the calibration temperature's slot) -> softmax. Returns "" or an error.
-std::string build_arch(const std::string& name, int64_t n_bins, int64_t n_frames, int64_t n_classes, ir_graph& out);
+// ... -> logits -> scale (factor 1, the calibration temperature's slot) -> softmax. With `level_align` it
+// starts with a level_align node (model_ir.h), whose constant set_level_align fills in. Returns "" or an error.
+std::string build_arch(const std::string& name, int64_t n_bins, int64_t n_frames, int64_t n_classes, ir_graph& out,
+                       bool level_align = false);
+
+// Fills the constant of the graph's level_align node from the features' normalisation: dB per normalised unit
+// of each bin (norm_std). Only log-mel (dB) inputs qualify: a gain shifts every bin by the same number of dB.
+// Returns "" (also when the graph has no such node) or an error.
+std::string set_level_align(const ir_graph& g, const feature_config& c, ir_weights& w);
 
 // Sets the calibration temperature T: the scale node that feeds the final softmax multiplies the logits by 1/T.
 // Returns false when the graph has no such node.

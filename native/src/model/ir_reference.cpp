@@ -171,6 +171,20 @@ void run_node(const ir_node& n, const node_weights& p, const std::vector<const t
         for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
         break;
     case ir_op::dropout: y = x; break;
+    case ir_op::level_align: {
+        const int64_t F = xs[2], T = xs[3];
+        const float* s = p("db_per_unit");
+        for (int64_t a = 0; a < xs[0]; ++a) {
+            const float* xa = x.data() + a * F * T;
+            double level = 0.0;  // mean dB relative to the training mean
+            for (int64_t f = 0; f < F; ++f)
+                for (int64_t t = 0; t < T; ++t) level += static_cast<double>(xa[f * T + t]) * s[f];
+            level /= static_cast<double>(F * T);
+            for (int64_t f = 0; f < F; ++f)
+                for (int64_t t = 0; t < T; ++t) y[a * F * T + f * T + t] = static_cast<float>(xa[f * T + t] - level / s[f]);
+        }
+        break;
+    }
     case ir_op::scale: {
         const double f = n.get_float("factor", 1.0);
         for (size_t i = 0; i < x.size(); ++i) y[i] = static_cast<float>(x[i] * f);

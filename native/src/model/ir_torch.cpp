@@ -15,7 +15,7 @@ std::string torch_name(const std::string& ir_name) {
 }
 
 bool is_buffer(const ir_node& n, const std::string& p) {
-    return n.op == ir_op::batch_norm && (p == "running_mean" || p == "running_var");
+    return (n.op == ir_op::batch_norm && (p == "running_mean" || p == "running_var")) || n.op == ir_op::level_align;
 }
 
 }  // namespace
@@ -37,6 +37,8 @@ ir_module_impl::ir_module_impl(const ir_graph& g) : graph_(g) {
                 // ref: torch.nn.GRU / LSTM reset_parameters: U(-1/sqrt(H), 1/sqrt(H)) for all weights and biases
                 const double k = 1.0 / std::sqrt(static_cast<double>(n.get_int("hidden_size")));
                 t = torch::empty(p.shape).uniform_(-k, k);
+            } else if (n.op == ir_op::level_align) {
+                t = torch::ones(p.shape);  // set from the feature normalisation before training (set_level_scale)
             } else if (n.op == ir_op::batch_norm) {
                 t = (p.name == "weight" || p.name == "running_var") ? torch::ones(p.shape) : torch::zeros(p.shape);
             } else if (p.name == "bias") {
@@ -110,6 +112,10 @@ torch::Tensor ir_module_impl::run_node(const ir_node& n, const std::vector<torch
             return h_n.permute({1, 0, 2}).reshape({batch, dirs * hidden});
         }
         case ir_op::scale: return x * n.get_float("factor", 1.0);
+        case ir_op::level_align: {
+            const torch::Tensor& s = param(n, "db_per_unit");
+            return x - (x * s).mean({1, 2, 3}, true) / s;
+        }
         case ir_op::softmax: return torch::softmax(x, 1);
     }
     throw std::logic_error("ir_module: unknown op");

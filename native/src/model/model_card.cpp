@@ -21,6 +21,7 @@ json_value to_json(const model_card& c) {
     seg.set("hop_seconds", c.segment_hop_s);
     seg.set("hop_frames", c.segment_hop_frames);
     seg.set("aggregation", c.aggregation);
+    seg.set("level_align", c.level_align);
     j.set("segment", seg);
     json_value io = json_value::object();
     json_value in_shape = json_value::array({json_value("batch"), json_value(1), json_value(c.features.n_bins()),
@@ -61,6 +62,7 @@ std::string from_json(const json_value& j, model_card& out) {
     c.segment_hop_s = seg["hop_seconds"].as_number(NAN);
     c.segment_hop_frames = static_cast<int>(seg["hop_frames"].as_number(0));
     c.aggregation = seg["aggregation"].is_string() ? seg["aggregation"].as_string() : "mean";
+    c.level_align = seg["level_align"].is_bool() && seg["level_align"].as_bool();
     aggregation agg;
     if (!parse_aggregation(c.aggregation, agg)) return "model card: unknown aggregation '" + c.aggregation + "'";
     if (c.segment_frames < 1 || c.segment_hop_frames < 1) return "model card: segment frames and hop must be >= 1";

@@ -21,6 +21,7 @@ struct model_card {
     double segment_hop_s = 1.5;       // hop between segments when classifying a track
     int segment_hop_frames = 0;
     std::string aggregation = "mean"; // how segment probabilities become a track's
+    bool level_align = false;         // the graph starts with a level_align node (archs.h): gain-invariant input
     std::string input_name = "input";
     std::string output_name = "probabilities";
     double temperature = 1.0;         // already applied inside model.onnx (logits / T before the softmax)

@@ -25,6 +25,7 @@ const char* to_string(ir_op op) {
     case ir_op::gru: return "gru";
     case ir_op::lstm: return "lstm";
     case ir_op::scale: return "scale";
+    case ir_op::level_align: return "level_align";
     case ir_op::softmax: return "softmax";
     }
     return "unknown";
@@ -119,6 +120,12 @@ std::string infer_node(const ir_node& n, const std::vector<shape_t>& in, shape_t
             if (!(p >= 0.0 && p < 1.0)) return "p must be in [0, 1)";
         }
         out = x;
+        return "";
+    case ir_op::level_align:
+        if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 4, 4)).empty()) return e;
+        if (x[1] != 1) return "needs one channel, got " + shape_str(x);
+        out = x;
+        params = {{"db_per_unit", {1, 1, x[2], 1}}};
         return "";
     case ir_op::max_pool2d:
     case ir_op::avg_pool2d: {
@@ -264,6 +271,7 @@ int64_t ir_count_parameters(const ir_graph& g) {
     for (const ir_node& n : g.nodes) {
         for (const ir_param& p : n.params) {
             if (n.op == ir_op::batch_norm && (p.name == "running_mean" || p.name == "running_var")) continue;
+            if (n.op == ir_op::level_align) continue;
             int64_t count = 1;
             for (int64_t d : p.shape) count *= d;
             total += count;

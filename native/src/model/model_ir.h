@@ -47,6 +47,11 @@ enum class ir_op {
     // for ONNX (GRU z, r, h with linear_before_reset=1; LSTM i, o, f, c).
     gru,
     lstm,
+    // [N,1,F,T] -> same: moves each segment to the training data's mean level, so a gain applied to the audio
+    // does not change the output. With s_f the dB per normalised unit of bin f (the normalisation's std), the
+    // segment's level relative to the training mean is L = mean_{f,t}(x * s_f) dB, and y = x - L / s_f.
+    // params: db_per_unit [1,1,F,1], a constant (not trained, not counted as a parameter).
+    level_align,
     // Multiplies by a constant. floats: factor. (Used for the calibration temperature: logits / T.)
     scale,
     // [N,K] -> [N,K], softmax over axis 1. The graph's output node.
@@ -97,7 +102,7 @@ using ir_weights = std::map<std::string, std::vector<float>>;
 // Returns "" or the first problem (unknown input, duplicate names, wrong arity, shape mismatch, bad attribute).
 std::string ir_infer_shapes(const ir_graph& g, int64_t batch, std::map<std::string, std::vector<int64_t>>& shapes);
 
-// Number of trainable values (all params except batch_norm running statistics).
+// Number of trainable values (all params except batch_norm running statistics and level_align's constant).
 int64_t ir_count_parameters(const ir_graph& g);
 
 }  // namespace gs

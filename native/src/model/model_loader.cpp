@@ -44,7 +44,7 @@ std::string load_model(const std::string& onnx_path, loaded_model& out) {
     }
     ir_graph g;
     if (!(err = build_arch(card.arch, card.features.n_bins(), card.segment_frames,
-                           static_cast<int64_t>(card.labels.size()), g)).empty()) {
+                           static_cast<int64_t>(card.labels.size()), g, card.level_align)).empty()) {
         return card_path + ": " + err;
     }
     set_temperature(g, card.temperature);

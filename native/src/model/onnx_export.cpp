@@ -249,6 +249,18 @@ void export_node(graph_builder& b, const ir_node& n, const ir_weights& w, const 
         b.node("Mul", n.name, {in[0], factor}, {y});
         break;
     }
+    case ir_op::level_align: {
+        // y = x - ReduceMean(x * s, axes [1,2,3]) / s, s = db_per_unit [1,1,F,1] (broadcast over N and T).
+        const std::string s = n.name + ".db_per_unit", xs_db = n.name + "/x_db", level = n.name + "/level",
+                          shift = n.name + "/shift";
+        b.node("Mul", n.name + "/to_db", {in[0], s}, {xs_db});
+        onnx::NodeProto* r = b.node("ReduceMean", n.name + "/mean", {xs_db}, {level});
+        attr_ints(r, "axes", {1, 2, 3});
+        attr_int(r, "keepdims", 1);
+        b.node("Div", n.name + "/per_bin", {level, s}, {shift});
+        b.node("Sub", n.name, {in[0], shift}, {y});
+        break;
+    }
     case ir_op::softmax: attr_int(b.node("Softmax", n.name, {in[0]}, {y}), "axis", 1); break;
     }
 }

@@ -304,12 +304,20 @@ int run_single(const train_options& o) {
     }
     const int n_classes = static_cast<int>(ctx.data.labels.size());
     const int n_bins = ctx.config.n_bins();
-    if (!(err = build_arch(arch.name, n_bins, ctx.spec.frames, n_classes, ctx.graph)).empty()) {
+    if (!(err = build_arch(arch.name, n_bins, ctx.spec.frames, n_classes, ctx.graph, o.level_align)).empty()) {
         std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
         return 1;
     }
     torch::manual_seed(static_cast<uint64_t>(o.seed));
     ir_module model(ctx.graph);
+    if (o.level_align) {
+        ir_weights w = model->weights();
+        if ((err = set_level_align(ctx.graph, ctx.config, w)).empty()) err = model->set_weights(w);
+        if (!err.empty()) {
+            std::fprintf(stderr, "genrescope train: --level-align: %s\n", err.c_str());
+            return 2;
+        }
+    }
     model->to(device);
 
     // Weight decay on weights only, not on biases and batch-norm parameters.
