@@ -137,7 +137,23 @@ done
 if [ "$rc" = 1 ] && grep -q "unknown --condition" "$work/cond.err"; then ok "eval --condition bogus: exit 1 with the list"; else bad "eval bogus condition: exit $rc"; fi
 if ls "$work"/gs-perturb-* >/dev/null 2>&1; then bad "perturbation temp files left behind"; else ok "no perturbation temp files left"; fi
 
-# 8. Bad options and data.
+# 8. --level-align: the graph starts with a level_align node, the card says so, the loader rebuilds it, and a
+#    clip 12 dB quieter gets the same probabilities.
+"$bin" train --data "$work/data" --split kfold:4:0 --epochs 2 --batch-size 16 --crops-per-track 2 --cache-dir "$work/cache" \
+    --threads 2 --run-dir "$work/level" --level-align --quiet >/dev/null 2>"$work/l.err"; rc=$?
+if [ "$rc" = 0 ] && [ "$(json "$work/level/model.json" "j.segment.level_align")" = true ]; then ok "--level-align trains; the card records it"
+else bad "--level-align: exit $rc $(tail -2 "$work/l.err")"; fi
+clip="$(ls "$shared"/clips/*.wav | head -1)"
+sox "$clip" -b 32 -e floating-point "$work/quiet.wav" vol -12dB 2>"$work/sox.err"
+"$bin" classify --model "$work/level/model.onnx" --json "$clip" "$work/quiet.wav" >"$work/l.json" 2>"$work/l.err"; rc=$?
+diff_lvl="$(node -e '
+const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const a = r[0].probabilities, b = r[1].probabilities;
+console.log(Math.max(...Object.keys(a).map(k => Math.abs(a[k] - b[k]))));' "$work/l.json" 2>&1)"
+if [ "$rc" = 0 ] && node -e "process.exit(Number(process.argv[1]) <= 1e-4 ? 0 : 1)" "$diff_lvl"; then ok "level-aligned model: -12 dB changes the probabilities by $diff_lvl"
+else bad "level-aligned model: -12 dB: exit $rc, max |dp| '$diff_lvl' $(tail -1 "$work/l.err")"; fi
+
+# 9. Bad options and data.
 "$bin" train --data "$work/nope" --run-dir "$work/x" --quiet >/dev/null 2>"$work/e.err"; rc=$?
 if [ "$rc" = 1 ] && [ "$(wc -l <"$work/e.err")" -ge 1 ]; then ok "missing data dir: exit 1 with a message"; else bad "missing data dir: exit $rc"; fi
 "$bin" train --data "$work/data" --arch nonesuch >/dev/null 2>&1; rc=$?
