@@ -262,6 +262,9 @@ int cmd_calibrate(int argc, char** argv) {
     unc.set("accuracy_uncertain", n_unsure ? static_cast<double>(ok_unsure) / n_unsure : NAN);
     cal.set("uncertain_flag", unc);
     card.metrics.set("calibration", cal);
+    // The headline test-track ECE pair, as a trained run's card has it (here: cross-fitted on the sources).
+    card.metrics.set("ece_before_calibration", ece_before);
+    card.metrics.set("ece_after_calibration", ece_after);
     std::vector<std::string> protocol_items;  // "NAME=REPORT.json", comma-separated on the command line
     std::stringstream protocol_list(a.get("protocols"));
     for (std::string item; std::getline(protocol_list, item, ',');) {

@@ -385,8 +385,10 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
         m.set("test_segment_accuracy", test_m.segment.accuracy);
     }
     if (valid_m.track.n_samples > 0) m.set("valid_track_accuracy", valid_m.track.accuracy);
-    m.set("ece_before_calibration", rep.calibration.ece_before);
-    m.set("ece_after_calibration", rep.calibration.ece_after);
+    if (std::isfinite(rep.calibration.ece_before)) {  // test-track ECE; absent without a test set
+        m.set("ece_before_calibration", rep.calibration.ece_before);
+        m.set("ece_after_calibration", rep.calibration.ece_after);
+    }
     card.metrics = m;
     onnx_export_options eo;
     eo.doc_string = "GenreScope " + ctx.arch.name + ": " + ctx.arch.summary;
