@@ -59,18 +59,19 @@ std::string perturbed_features(const std::vector<std::string>& paths, const std:
 }  // namespace
 
 int cmd_eval(int argc, char** argv) {
-    cli_args a(argc, argv, 0, {"model", "data", "list", "split", "set", "cache-dir", "threads", "split-dir", "condition", "temp-dir"}, {"json"});
+    cli_args a(argc, argv, 0, {"model", "data", "list", "split", "set", "cache-dir", "threads", "split-dir", "condition", "temp-dir"}, {"json", "level-align"});
     const int threads = a.get_int("threads", 0, 0, 1024);
     const std::string data_dir = a.get("data"), list = a.get("list");
     if (!a.error().empty() || !a.positional().empty() || data_dir.empty() == list.empty()) {
         std::fprintf(stderr, "genrescope eval: %s\nusage: genrescope eval --model M.onnx --data DIR | --list FILE.csv "
-                     "[--split none|gtzan-ff|kfold:K:I|DIR] [--set test|valid|train|all] [--condition NAME] [--json]\n",
+                     "[--split none|gtzan-ff|kfold:K:I|DIR] [--set test|valid|train|all] [--condition NAME] [--level-align] [--json]\n",
                      !a.error().empty() ? a.error().c_str() : "give exactly one of --data and --list");
         return kExitUsage;
     }
     torch::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     loaded_model m;
     std::string err = load_model(a.get("model", GENRESCOPE_DEFAULT_MODEL), m);
+    if (err.empty() && a.has("level-align") && !(err = insert_level_align(m)).empty()) err = "--level-align: " + err;
     dataset d;
     if (err.empty()) err = list.empty() ? scan_dataset(data_dir, d) : read_list_csv(list, d);
     split sp;
@@ -157,15 +158,16 @@ int cmd_eval(int argc, char** argv) {
         j.set("split", spec);
         j.set("set", set);
         j.set("condition", condition.empty() ? "original" : condition);
+        j.set("level_align_inserted", a.has("level-align"));
         j.set("skipped", static_cast<int>(errors.size()) + unknown);
         j.set("metrics", lm.to_json(m.card.labels));
         std::printf("%s\n", json_write(j, 2).c_str());
     } else {
         std::printf("%s on %s (%s, %s%s%s): track accuracy %.4f (%d tracks), macro-F1 %.4f; segment accuracy %.4f (%d segments); "
-                    "segment ECE %.4f\n",
+                    "segment ECE %.4f%s\n",
                     m.card.name.c_str(), data_dir.empty() ? list.c_str() : data_dir.c_str(), spec.c_str(), set.c_str(),
                     condition.empty() ? "" : ", ", condition.c_str(), lm.track.accuracy, lm.track.n_samples, lm.track.macro_f1, lm.segment.accuracy, lm.segment.n_samples,
-                    lm.segment.ece);
+                    lm.segment.ece, a.has("level-align") ? " (level_align inserted)" : "");
     }
     return kExitOk;
 }

@@ -153,6 +153,12 @@ console.log(Math.max(...Object.keys(a).map(k => Math.abs(a[k] - b[k]))));' "$wor
 if [ "$rc" = 0 ] && node -e "process.exit(Number(process.argv[1]) <= 1e-4 ? 0 : 1)" "$diff_lvl"; then ok "level-aligned model: -12 dB changes the probabilities by $diff_lvl"
 else bad "level-aligned model: -12 dB: exit $rc, max |dp| '$diff_lvl' $(tail -1 "$work/l.err")"; fi
 
+a1="$("$bin" eval --model "$model" --data "$work/data" --split kfold:4:0 --cache-dir "$work/cache" --level-align --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(j.level_align_inserted+" "+j.metrics.track.accuracy)})' 2>&1)"
+a2="$("$bin" eval --model "$model" --data "$work/data" --split kfold:4:0 --condition gain-12db --temp-dir "$work" --level-align --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(j.level_align_inserted+" "+j.metrics.track.accuracy)})' 2>&1)"
+if [ "${a1%% *}" = true ] && [ "$a1" = "$a2" ]; then ok "eval --level-align: same track accuracy at -12 dB (${a1#* })"; else bad "eval --level-align: '$a1' vs -12 dB '$a2'"; fi
+"$bin" eval --model "$work/level/model.onnx" --data "$work/data" --level-align >/dev/null 2>"$work/l.err"; rc=$?
+if [ "$rc" = 1 ] && grep -q "already aligns" "$work/l.err"; then ok "eval --level-align on an aligned model: exit 1, says why"; else bad "eval --level-align twice: exit $rc"; fi
+
 # 9. Bad options and data.
 "$bin" train --data "$work/nope" --run-dir "$work/x" --quiet >/dev/null 2>"$work/e.err"; rc=$?
 if [ "$rc" = 1 ] && [ "$(wc -l <"$work/e.err")" -ge 1 ]; then ok "missing data dir: exit 1 with a message"; else bad "missing data dir: exit $rc"; fi

@@ -63,6 +63,28 @@ std::string load_model(const std::string& onnx_path, loaded_model& out) {
     return "";
 }
 
+std::string insert_level_align(loaded_model& m) {
+    if (m.card.level_align) return "the model already aligns levels";
+    ir_graph g;
+    std::string err = build_arch(m.card.arch, m.card.features.n_bins(), m.card.segment_frames,
+                                 static_cast<int64_t>(m.card.labels.size()), g, true);
+    if (!err.empty()) return err;
+    set_temperature(g, m.card.temperature);
+    ir_weights w = m.module->weights();
+    if (!(err = set_level_align(g, m.card.features, w)).empty()) return err;
+    try {
+        ir_module module(g);
+        if (!(err = module->set_weights(w)).empty()) return err;
+        module->eval();
+        m.module = module;
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    m.graph = g;
+    m.card.level_align = true;
+    return "";
+}
+
 std::vector<size_t> segment_probabilities(loaded_model& m, const float* features, size_t n_frames,
                                           std::vector<float>& probs) {
     constexpr size_t kBatch = 16;  // segments per forward pass (bounds activation memory)

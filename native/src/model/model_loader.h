@@ -22,6 +22,10 @@ std::string card_path_for(const std::string& onnx_path);
 // and loads the weights from the ONNX initializers. Returns "" or a one-line error.
 std::string load_model(const std::string& onnx_path, loaded_model& out);
 
+// What-if without retraining: rebuilds m with a level_align node (archs.h) in front of its first layer, the
+// trained weights unchanged, so that input gain no longer matters. Log-mel models only. Returns "" or an error.
+std::string insert_level_align(loaded_model& m);
+
 // Runs the model over every segment (gs::segment_starts with the card's frames and hop) of a normalised
 // feature matrix `features` ([n_bins][n_frames] row-major), a few segments per forward pass so memory stays
 // bounded, and appends [n_segments][n_classes] probabilities (the graph's output, temperature applied) to
