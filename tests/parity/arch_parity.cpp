@@ -100,7 +100,9 @@ int main(int argc, char** argv) {
         }
         std::string bytes;
         err = gs::export_onnx(g, m->weights(), gs::onnx_export_options{}, bytes);
-        const std::string file = full.substr(0, full.find_first_of(":+")) + (level_align ? "_level" : "");
+        std::string file = full;  // e.g. vgg_small_mfcc, genrescope_cnn_level_align
+        std::replace(file.begin(), file.end(), ':', '_');
+        std::replace(file.begin(), file.end(), '+', '_');
         const std::string model_path = work + "/" + file + ".onnx", in_path = work + "/" + file + "_in.npy",
                           out_path = work + "/" + file + "_out.npy";
         const std::vector<uint8_t> in_npy =
