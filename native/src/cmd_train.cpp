@@ -30,8 +30,8 @@ int cmd_train(int argc, char** argv) {
     cli_args a(argc, argv, 0,
                {"data", "list", "split", "arch", "feature", "run-dir", "out", "cache-dir", "device", "epochs", "batch-size",
                 "lr", "weight-decay", "warmup-epochs", "label-smoothing", "mixup", "spec-augment", "gain-db", "noise-prob",
-                "crops-per-track", "patience", "seed", "threads", "split-dir", "stop-after-epochs"},
-               {"resume", "quiet", "level-align"});
+                "crops-per-track", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align"},
+               {"resume", "quiet"});
     train_options o;
     o.data_dir = a.get("data");
     o.list_csv = a.get("list");
@@ -59,7 +59,7 @@ int cmd_train(int argc, char** argv) {
     o.stop_after_epochs = a.get_int("stop-after-epochs", -1, 1, 100000);
     o.resume = a.has("resume");
     o.quiet = a.has("quiet");
-    o.level_align = a.has("level-align");
+    o.level_align = a.get_int("level-align", -1, 0, 1);
     if (o.device != "auto" && o.device != "cpu" && o.device != "cuda" && a.error().empty()) {
         std::fprintf(stderr, "genrescope train: --device must be auto, cpu or cuda\n");
         return kExitUsage;

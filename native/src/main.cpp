@@ -46,7 +46,8 @@ const char* kUsage =
     "        --feature mel|mfcc|chroma (vgg_small)  --run-dir DIR (runs/ARCH)  --cache-dir DIR|none\n"
     "        --device auto|cpu|cuda  --epochs N  --batch-size N  --lr X  --weight-decay X  --warmup-epochs X\n"
     "        --label-smoothing X  --mixup ALPHA  --spec-augment 0|1  --gain-db X (12)  --noise-prob P (0.5)  --crops-per-track N\n"
-    "        --level-align (log-mel: each segment moved to the training mean level, so input gain cannot matter)\n"
+    "        --level-align 0|1 (log-mel: each segment moved to the training mean level, so input gain cannot\n"
+    "          matter; genrescope_cnn: 1)\n"
     "        --patience N  --seed N  --threads N  --resume  --quiet\n"
     "\n"
     "Exit codes: 0 ok, 1 bad input or failure, 2 usage error.\n";

@@ -13,7 +13,7 @@ json() { node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1],
 
 "$synth" "$work/data" --tracks-per-class 12 --seconds 4 --bad || { echo "FAIL dataset"; exit 1; }
 common=(--data "$work/data" --split kfold:4:0 --arch genrescope_cnn --epochs 5 --batch-size 16 --crops-per-track 4
-        --cache-dir "$work/cache" --seed 3 --threads 2 --patience 100)
+        --cache-dir "$work/cache" --seed 3 --threads 2 --patience 100 --level-align 0)
 
 # 1. An uninterrupted run: accuracy, time, outputs.
 start=$(date +%s%N)
@@ -137,12 +137,16 @@ done
 if [ "$rc" = 1 ] && grep -q "unknown --condition" "$work/cond.err"; then ok "eval --condition bogus: exit 1 with the list"; else bad "eval bogus condition: exit $rc"; fi
 if ls "$work"/gs-perturb-* >/dev/null 2>&1; then bad "perturbation temp files left behind"; else ok "no perturbation temp files left"; fi
 
-# 8. --level-align: the graph starts with a level_align node, the card says so, the loader rebuilds it, and a
-#    clip 12 dB quieter gets the same probabilities.
+# 8. Level alignment (genrescope_cnn's default, off above with --level-align 0): the graph starts with a
+#    level_align node, the card says so, the loader rebuilds it, and a clip 12 dB quieter gets the same
+#    probabilities.
 "$bin" train --data "$work/data" --split kfold:4:0 --epochs 2 --batch-size 16 --crops-per-track 2 --cache-dir "$work/cache" \
-    --threads 2 --run-dir "$work/level" --level-align --quiet >/dev/null 2>"$work/l.err"; rc=$?
-if [ "$rc" = 0 ] && [ "$(json "$work/level/model.json" "j.segment.level_align")" = true ]; then ok "--level-align trains; the card records it"
-else bad "--level-align: exit $rc $(tail -2 "$work/l.err")"; fi
+    --threads 2 --run-dir "$work/level" --quiet >/dev/null 2>"$work/l.err"; rc=$?
+if [ "$rc" = 0 ] && [ "$(json "$work/level/model.json" "j.segment.level_align")" = true ]; then ok "genrescope_cnn aligns levels by default; the card records it"
+else bad "default level alignment: exit $rc $(tail -2 "$work/l.err")"; fi
+"$bin" train --data "$work/data" --split kfold:4:0 --epochs 1 --arch linear_mfcc_stats --level-align 1 --cache-dir "$work/cache" \
+    --threads 2 --run-dir "$work/level_mfcc" --quiet >/dev/null 2>"$work/l.err"; rc=$?
+if [ "$rc" = 2 ] && grep -q "log-mel" "$work/l.err"; then ok "--level-align 1 on MFCC input: exit 2, says why"; else bad "--level-align on MFCC: exit $rc $(tail -1 "$work/l.err")"; fi
 clip="$(ls "$shared"/clips/*.wav | head -1)"
 sox "$clip" -b 32 -e floating-point "$work/quiet.wav" vol -12dB 2>"$work/sox.err"
 "$bin" classify --model "$work/level/model.onnx" --json "$clip" "$work/quiet.wav" >"$work/l.json" 2>"$work/l.err"; rc=$?

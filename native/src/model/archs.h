@@ -24,6 +24,7 @@ struct arch_info {
     double weight_decay = 1e-2;
     double mixup_alpha = 0.2;     // 0 = off
     bool spec_augment = true;
+    bool level_align = false;     // start the graph with a level_align node (gain-invariant log-mel input)
 };
 
 // Every architecture, in the order `genrescope archs` lists them.

@@ -341,7 +341,7 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     card.segment_frames = ctx.spec.frames;
     card.segment_hop_s = ctx.arch.segment_hop_s;
     card.segment_hop_frames = ctx.spec.hop_frames;
-    card.level_align = ctx.options.level_align;
+    card.level_align = ctx.options.level_align == 1;
     card.temperature = temperature;
     card.uncertain_below = std::max(0.3, 1.5 / n_classes);
     json_value tr = json_value::object();
@@ -350,7 +350,7 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     tr.set("epochs", st.epoch);
     tr.set("best_epoch", st.best_epoch);
     tr.set("seed", ctx.options.seed);
-    tr.set("level_align", ctx.options.level_align);
+    tr.set("level_align", ctx.options.level_align == 1);
     tr.set("tracks_train", static_cast<int>(ctx.sets.train.size()));
     tr.set("tracks_valid", static_cast<int>(ctx.sets.valid.size()));
     tr.set("tracks_test", static_cast<int>(ctx.sets.test.size()));

@@ -290,6 +290,7 @@ int run_single(const train_options& o) {
     train_context ctx;
     ctx.arch = arch;
     ctx.options = o;
+    ctx.options.level_align = o.level_align >= 0 ? o.level_align : (arch.level_align ? 1 : 0);
     ctx.run_dir = o.run_dir.empty() ? "runs/" + arch.name : o.run_dir;
     ctx.device_name = device.is_cuda() ? "cuda" : "cpu";
     if (!(err = prepare_data(o, arch, ctx)).empty()) {
@@ -304,13 +305,14 @@ int run_single(const train_options& o) {
     }
     const int n_classes = static_cast<int>(ctx.data.labels.size());
     const int n_bins = ctx.config.n_bins();
-    if (!(err = build_arch(arch.name, n_bins, ctx.spec.frames, n_classes, ctx.graph, o.level_align)).empty()) {
+    if (!(err = build_arch(arch.name, n_bins, ctx.spec.frames, n_classes, ctx.graph,
+                            ctx.options.level_align == 1)).empty()) {
         std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
         return 1;
     }
     torch::manual_seed(static_cast<uint64_t>(o.seed));
     ir_module model(ctx.graph);
-    if (o.level_align) {
+    if (ctx.options.level_align == 1) {
         ir_weights w = model->weights();
         if ((err = set_level_align(ctx.graph, ctx.config, w)).empty()) err = model->set_weights(w);
         if (!err.empty()) {

@@ -26,7 +26,7 @@ struct train_options {
     int spec_augment = -1;             // 0/1; -1 = arch default
     double gain_db = 12.0;             // random level change range, dB (log-mel inputs)
     double noise_prob = 0.5;           // probability of a noise floor 10-40 dB below the segment (log-mel inputs)
-    bool level_align = false;          // start the graph with a level_align node (log-mel inputs): gain-invariant
+    int level_align = -1;              // 0/1: start the graph with a level_align node (log-mel); -1 = arch default
     int crops_per_track = 8;           // training segments drawn per training track per epoch (chosen on
                                        // GTZAN protocol A validation: 2 -> 0.651, 8 -> 0.679 track accuracy)
     int patience = 15;                 // epochs without a better validation track accuracy before stopping
