@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // sha256 of models/default.onnx. Replacing the model means updating this pin (and docs/RESULTS.md).
-constexpr const char* kPinnedSha256 = "7c75491306feb14b80c8c28eff4eaf5c538f14e1ec89386cc4e5b3aaccab00bc";
+constexpr const char* kPinnedSha256 = "500e8e6ba78f99eb98f596f9ad0afc118564a26e9bd0f811ef5a2126c6bd848b";
 
 fs::path models_dir() {
     const char* env = std::getenv("GS_REPO_DIR");
