@@ -214,7 +214,7 @@ int cmd_calibrate(int argc, char** argv) {
     // The "uncertain" flag: with calibrated probabilities the top probability estimates the chance the verdict
     // is right, so below 0.5 a verdict is more likely wrong than right. How the check tracks split at 0.5:
     const double uncertain_below = 0.5;
-    int n_sure = 0, ok_sure = 0, n_unsure = 0, ok_unsure = 0;  // the accuracy after is (ok_sure + ok_unsure) / all
+    int n_sure = 0, ok_sure = 0, n_unsure = 0, ok_unsure = 0;
     for (size_t t = 0; t < l_after.size(); ++t) {
         const float* row = p_after.data() + t * static_cast<size_t>(n_classes);
         const int top = static_cast<int>(std::max_element(row, row + n_classes) - row);
@@ -222,6 +222,8 @@ int cmd_calibrate(int argc, char** argv) {
         (sure ? n_sure : n_unsure) += 1;
         (sure ? ok_sure : ok_unsure) += top == l_after[t] ? 1 : 0;
     }
+
+    const double accuracy_after = l_after.empty() ? NAN : static_cast<double>(ok_sure + ok_unsure) / l_after.size();
 
     // Rewrite the model: same weights, the new temperature in the graph's scale node.
     const ir_weights w = m.module->weights();
@@ -252,7 +254,7 @@ int cmd_calibrate(int argc, char** argv) {
     cal.set("test_tracks_checked", static_cast<int>(l_after.size()));
     cal.set("ece_track_before", ece_before);
     cal.set("ece_track_after", ece_after);
-    cal.set("accuracy_track_after", l_after.empty() ? NAN : static_cast<double>(ok_sure + ok_unsure) / l_after.size());
+    cal.set("accuracy_track_after", accuracy_after);
     cal.set("check", "cross-fitted: each run's test tracks scored with a temperature fitted without them");
     json_value unc = json_value::object();
     unc.set("uncertain_below", uncertain_below);
@@ -304,7 +306,7 @@ int cmd_calibrate(int argc, char** argv) {
     std::printf("aggregation %s, temperature %.4f from %zu validation segments of %zu runs; test-track ECE (cross-fitted, %zu tracks) "
                 "%.4f -> %.4f, accuracy %.3f; top >= %.2f on %d tracks (accuracy %.3f), below on %d (accuracy %.3f); wrote %s\n",
                 to_string(fitted.how), temperature, pooled.labels.size(), runs.size(), l_after.size(), ece_before, ece_after,
-                l_after.empty() ? NAN : static_cast<double>(ok_sure + ok_unsure) / l_after.size(), uncertain_below,
+                accuracy_after, uncertain_below,
                 n_sure, n_sure ? static_cast<double>(ok_sure) / n_sure : NAN, n_unsure,
                 n_unsure ? static_cast<double>(ok_unsure) / n_unsure : NAN, out_path.c_str());
     return kExitOk;

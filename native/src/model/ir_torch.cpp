@@ -14,10 +14,6 @@ std::string torch_name(const std::string& ir_name) {
     return s;
 }
 
-bool is_buffer(const ir_node& n, const std::string& p) {
-    return (n.op == ir_op::batch_norm && (p == "running_mean" || p == "running_var")) || n.op == ir_op::level_align;
-}
-
 }  // namespace
 
 ir_module_impl::ir_module_impl(const ir_graph& g) : graph_(g) {
@@ -38,7 +34,7 @@ ir_module_impl::ir_module_impl(const ir_graph& g) : graph_(g) {
                 const double k = 1.0 / std::sqrt(static_cast<double>(n.get_int("hidden_size")));
                 t = torch::empty(p.shape).uniform_(-k, k);
             } else if (n.op == ir_op::level_align) {
-                t = torch::ones(p.shape);  // set from the feature normalisation before training (set_level_scale)
+                t = torch::ones(p.shape);  // set from the feature normalisation before training (set_level_align)
             } else if (n.op == ir_op::batch_norm) {
                 t = (p.name == "weight" || p.name == "running_var") ? torch::ones(p.shape) : torch::zeros(p.shape);
             } else if (p.name == "bias") {
@@ -47,7 +43,7 @@ ir_module_impl::ir_module_impl(const ir_graph& g) : graph_(g) {
                 // ref: He et al. 2015 ("Delving deep into rectifiers"): N(0, 2 / fan_in)
                 t = torch::randn(p.shape) * std::sqrt(2.0 / static_cast<double>(fan_in));
             }
-            if (is_buffer(n, p.name)) {
+            if (ir_param_is_buffer(n, p.name)) {
                 params_[full] = register_buffer(torch_name(full), t);
             } else {
                 params_[full] = register_parameter(torch_name(full), t);

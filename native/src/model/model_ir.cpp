@@ -266,12 +266,16 @@ std::string ir_infer_shapes(const ir_graph& g, int64_t batch, std::map<std::stri
     return "";
 }
 
+bool ir_param_is_buffer(const ir_node& n, const std::string& param) {
+    return (n.op == ir_op::batch_norm && (param == "running_mean" || param == "running_var")) ||
+           n.op == ir_op::level_align;
+}
+
 int64_t ir_count_parameters(const ir_graph& g) {
     int64_t total = 0;
     for (const ir_node& n : g.nodes) {
         for (const ir_param& p : n.params) {
-            if (n.op == ir_op::batch_norm && (p.name == "running_mean" || p.name == "running_var")) continue;
-            if (n.op == ir_op::level_align) continue;
+            if (ir_param_is_buffer(n, p.name)) continue;
             int64_t count = 1;
             for (int64_t d : p.shape) count *= d;
             total += count;

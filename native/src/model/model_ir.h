@@ -102,7 +102,11 @@ using ir_weights = std::map<std::string, std::vector<float>>;
 // Returns "" or the first problem (unknown input, duplicate names, wrong arity, shape mismatch, bad attribute).
 std::string ir_infer_shapes(const ir_graph& g, int64_t batch, std::map<std::string, std::vector<int64_t>>& shapes);
 
-// Number of trainable values (all params except batch_norm running statistics and level_align's constant).
+// True for params that training does not update: batch_norm running statistics (updated by the forward pass)
+// and level_align's constant.
+bool ir_param_is_buffer(const ir_node& n, const std::string& param);
+
+// Number of trainable values (all params except the buffers above).
 int64_t ir_count_parameters(const ir_graph& g);
 
 }  // namespace gs

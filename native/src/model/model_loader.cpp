@@ -27,6 +27,28 @@ static bool read_all(const std::string& path, std::string& out) {
     return static_cast<bool>(f) || f.eof();
 }
 
+// The card's architecture as a graph (with or without a leading level_align node), temperature set.
+static std::string card_graph(const model_card& card, bool level_align, ir_graph& g) {
+    const std::string err = build_arch(card.arch, card.features.n_bins(), card.segment_frames,
+                                       static_cast<int64_t>(card.labels.size()), g, level_align);
+    if (err.empty()) set_temperature(g, card.temperature);
+    return err;
+}
+
+// An inference-mode module for graph g with weights w.
+static std::string make_module(const ir_graph& g, const ir_weights& w, ir_module& out) {
+    try {
+        ir_module m(g);
+        const std::string err = m->set_weights(w);
+        if (!err.empty()) return err;
+        m->eval();
+        out = m;
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
+}
+
 std::string load_model(const std::string& onnx_path, loaded_model& out) {
     std::string bytes, card_text;
     if (!read_all(onnx_path, bytes)) return onnx_path + ": cannot read the model";
@@ -43,21 +65,10 @@ std::string load_model(const std::string& onnx_path, loaded_model& out) {
                card.onnx_sha256.substr(0, 12) + "...)";
     }
     ir_graph g;
-    if (!(err = build_arch(card.arch, card.features.n_bins(), card.segment_frames,
-                           static_cast<int64_t>(card.labels.size()), g, card.level_align)).empty()) {
-        return card_path + ": " + err;
-    }
-    set_temperature(g, card.temperature);
+    if (!(err = card_graph(card, card.level_align, g)).empty()) return card_path + ": " + err;
     ir_weights w;
     if (!(err = import_onnx_weights(bytes, g, w)).empty()) return onnx_path + ": " + err;
-    try {
-        ir_module m(g);
-        if (!(err = m->set_weights(w)).empty()) return onnx_path + ": " + err;
-        m->eval();
-        out.module = m;
-    } catch (const std::exception& e) {
-        return onnx_path + ": " + e.what();
-    }
+    if (!(err = make_module(g, w, out.module)).empty()) return onnx_path + ": " + err;
     out.card = card;
     out.graph = g;
     return "";
@@ -66,20 +77,11 @@ std::string load_model(const std::string& onnx_path, loaded_model& out) {
 std::string insert_level_align(loaded_model& m) {
     if (m.card.level_align) return "the model already aligns levels";
     ir_graph g;
-    std::string err = build_arch(m.card.arch, m.card.features.n_bins(), m.card.segment_frames,
-                                 static_cast<int64_t>(m.card.labels.size()), g, true);
-    if (!err.empty()) return err;
-    set_temperature(g, m.card.temperature);
+    std::string err = card_graph(m.card, true, g);
     ir_weights w = m.module->weights();
-    if (!(err = set_level_align(g, m.card.features, w)).empty()) return err;
-    try {
-        ir_module module(g);
-        if (!(err = module->set_weights(w)).empty()) return err;
-        module->eval();
-        m.module = module;
-    } catch (const std::exception& e) {
-        return e.what();
-    }
+    if (err.empty()) err = set_level_align(g, m.card.features, w);
+    if (err.empty()) err = make_module(g, w, m.module);
+    if (!err.empty()) return err;
     m.graph = g;
     m.card.level_align = true;
     return "";
