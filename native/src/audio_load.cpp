@@ -7,6 +7,7 @@
 #include <new>
 #include <vector>
 
+#include "file_io.h"
 #include "genrescope/resample.h"
 
 #ifdef GENRESCOPE_HAVE_SNDFILE
@@ -18,29 +19,6 @@
 #endif
 
 namespace gs {
-
-static std::string read_file(const std::string& path, std::vector<uint8_t>& bytes) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return "cannot open file";
-    std::string err;
-    if (std::fseek(f, 0, SEEK_END) != 0) err = "cannot seek";
-    const long long size = err.empty() ? static_cast<long long>(std::ftell(f)) : -1;
-    if (err.empty() && size < 0) err = "cannot tell the file size (is it a regular file?)";
-    if (err.empty() && size > kMaxAudioFileBytes) err = "file is larger than 2 GiB";
-    if (err.empty()) {
-        try {
-            bytes.resize(static_cast<size_t>(size));
-        } catch (const std::bad_alloc&) {
-            err = "out of memory reading the file";
-        }
-    }
-    if (err.empty()) {
-        std::rewind(f);
-        if (size > 0 && std::fread(bytes.data(), 1, bytes.size(), f) != bytes.size()) err = "read error";
-    }
-    std::fclose(f);
-    return err;
-}
 
 static bool looks_like_wav_or_au(const std::vector<uint8_t>& b) {
     if (b.size() >= 4 && (b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F')) return true;
@@ -133,7 +111,7 @@ static std::string decode_with_sndfile(const std::string& path, audio_buffer& ou
 std::string load_audio_file(const std::string& path, int target_rate_hz, audio_buffer& out) {
     out = audio_buffer{};
     std::vector<uint8_t> bytes;
-    std::string err = read_file(path, bytes);
+    std::string err = read_whole_file(path, static_cast<uint64_t>(kMaxAudioFileBytes), bytes);
     if (!err.empty()) return path + ": " + err;
     if (bytes.empty()) return path + ": empty file";
     if (looks_like_wav_or_au(bytes) || has_wav_or_au_extension(path)) {
@@ -164,13 +142,10 @@ std::string stream_audio_file(const std::string& path, int target_rate_hz,
     info = stream_info{};
     constexpr size_t kBlock = 65536;  // frames per block
 #ifdef GENRESCOPE_HAVE_SNDFILE
-    std::FILE* probe = std::fopen(path.c_str(), "rb");
-    long long size = -1;
-    if (probe) {
-        if (std::fseek(probe, 0, SEEK_END) == 0) size = std::ftell(probe);
-        std::fclose(probe);
-    }
-    if (size > kStreamThresholdBytes) {
+    uint64_t size = 0;
+    const std::string not_regular = regular_file_size(path, size);
+    if (!not_regular.empty()) return path + ": " + not_regular;
+    if (size > static_cast<uint64_t>(kStreamThresholdBytes)) {
         std::string err;
         SF_INFO sfi{};
         SNDFILE* sf = nullptr;

@@ -16,6 +16,7 @@
 
 #include "audio_load.h"
 #include "data/sha256.h"
+#include "file_io.h"
 #include "genrescope/features.h"
 #include "genrescope/json.h"
 
@@ -44,21 +45,6 @@ uint32_t get_u32(const uint8_t* p) {
 }
 
 uint64_t get_u64(const uint8_t* p) { return uint64_t(get_u32(p)) | (uint64_t(get_u32(p + 4)) << 32); }
-
-// Reads a whole file (up to kMaxGsfBytes). Returns "" or an error.
-std::string read_all(const std::string& path, std::vector<uint8_t>& bytes) {
-    bytes.clear();
-    std::error_code ec;
-    const uintmax_t size = fs::file_size(path, ec);
-    if (ec) return "cannot stat (" + ec.message() + ")";
-    if (size > kMaxGsfBytes) return "file is larger than 4 GiB";
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return "cannot open";
-    bytes.resize(static_cast<size_t>(size));
-    const bool ok = size == 0 || std::fread(bytes.data(), 1, bytes.size(), f) == bytes.size();
-    std::fclose(f);
-    return ok ? "" : "read error";
-}
 
 std::atomic<unsigned> g_tmp_counter{0};
 
@@ -133,7 +119,7 @@ std::string read_gsf(const std::string& path, track_features& out, int& sample_r
     std::string err;
     try {
         std::vector<uint8_t> b;
-        err = read_all(path, b);
+        err = read_whole_file(path, kMaxGsfBytes, b);
         if (err.empty() && (b.size() < kHeaderBytes + kChecksumBytes || std::memcmp(b.data(), kMagic, 4) != 0)) {
             err = "not a GSF1 file";
         }

@@ -2,29 +2,24 @@
 #include "model/model_loader.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <vector>
 
 #include "data/sha256.h"
+#include "file_io.h"
 #include "model/archs.h"
 #include "model/onnx_export.h"
 
 namespace gs {
+
+// Larger files are refused before reading: our models are a few MB, their cards a few kB.
+constexpr uint64_t kMaxModelBytes = uint64_t(1) << 30;
+constexpr uint64_t kMaxCardBytes = uint64_t(64) << 20;
 
 std::string card_path_for(const std::string& onnx_path) {
     const size_t dot = onnx_path.rfind('.');
     const size_t slash = onnx_path.rfind('/');
     if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return onnx_path + ".json";
     return onnx_path.substr(0, dot) + ".json";
-}
-
-static bool read_all(const std::string& path, std::string& out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    out = ss.str();
-    return static_cast<bool>(f) || f.eof();
 }
 
 // The card's architecture as a graph (with or without a leading level_align node), temperature set.
@@ -50,12 +45,17 @@ static std::string make_module(const ir_graph& g, const ir_weights& w, ir_module
 }
 
 std::string load_model(const std::string& onnx_path, loaded_model& out) {
-    std::string bytes, card_text;
-    if (!read_all(onnx_path, bytes)) return onnx_path + ": cannot read the model";
+    std::vector<uint8_t> raw;
+    std::string err = read_whole_file(onnx_path, kMaxModelBytes, raw);
+    if (!err.empty()) return onnx_path + ": cannot read the model (" + err + ")";
+    const std::string bytes(raw.begin(), raw.end());
     const std::string card_path = card_path_for(onnx_path);
-    if (!read_all(card_path, card_text)) return card_path + ": cannot read the model card";
+    if (!(err = read_whole_file(card_path, kMaxCardBytes, raw)).empty()) {
+        return card_path + ": cannot read the model card (" + err + ")";
+    }
+    const std::string card_text(raw.begin(), raw.end());
     json_value j;
-    std::string err = json_parse(card_text, j);
+    err = json_parse(card_text, j);
     if (!err.empty()) return card_path + ": " + err;
     model_card card;
     if (!(err = from_json(j, card)).empty()) return card_path + ": " + err;

@@ -1,0 +1,57 @@
+// file_io.cpp: reading a whole file into memory with a size limit.
+#include "file_io.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <new>
+
+namespace gs {
+
+std::string describe_bytes(uint64_t n) {
+    const uint64_t gib = uint64_t(1) << 30, mib = uint64_t(1) << 20, kib = uint64_t(1) << 10;
+    if (n >= gib && n % gib == 0) return std::to_string(n / gib) + " GiB";
+    if (n >= mib && n % mib == 0) return std::to_string(n / mib) + " MiB";
+    if (n >= kib && n % kib == 0) return std::to_string(n / kib) + " KiB";
+    return std::to_string(n) + " bytes";
+}
+
+std::string regular_file_size(const std::string& path, uint64_t& size) {
+    size = 0;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return "cannot open file";
+    if (S_ISDIR(st.st_mode)) return "is a directory, not a file";
+    if (!S_ISREG(st.st_mode)) return "not a regular file";
+    size = static_cast<uint64_t>(st.st_size);
+    return "";
+}
+
+std::string read_whole_file(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>& bytes) {
+    bytes.clear();
+    uint64_t regular_size = 0;
+    const std::string not_regular = regular_file_size(path, regular_size);
+    if (!not_regular.empty()) return not_regular;
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return "cannot open file";
+    std::string err;
+    if (std::fseek(f, 0, SEEK_END) != 0) err = "cannot seek (is it a regular file?)";
+    const long long size = err.empty() ? static_cast<long long>(std::ftell(f)) : -1;
+    if (err.empty() && size < 0) err = "cannot tell the file size (is it a regular file?)";
+    if (err.empty() && static_cast<uint64_t>(size) > max_bytes) err = "file is larger than " + describe_bytes(max_bytes);
+    if (err.empty()) {
+        try {
+            bytes.resize(static_cast<size_t>(size));
+        } catch (const std::bad_alloc&) {
+            err = "out of memory reading the file";
+        }
+    }
+    if (err.empty()) {
+        std::rewind(f);
+        if (size > 0 && std::fread(bytes.data(), 1, bytes.size(), f) != bytes.size()) err = "read error";
+    }
+    std::fclose(f);
+    if (!err.empty()) bytes.clear();
+    return err;
+}
+
+}  // namespace gs
