@@ -48,7 +48,8 @@ const char* kUsage =
     "        --label-smoothing X  --mixup ALPHA  --spec-augment 0|1  --gain-db X (12)  --noise-prob P (0.5)  --crops-per-track N\n"
     "        --level-align 0|1 (log-mel: each segment moved to the training mean level, so input gain cannot\n"
     "          matter; genrescope_cnn: 1)\n"
-    "        --patience N  --seed N  --threads N  --resume  --quiet\n"
+    "        --patience N  --seed N  --threads N  --quiet\n"
+    "        --resume (continue a stopped run from RUN/checkpoint.pt; with kfold:K, folds that finished are kept)\n"
     "\n"
     "Exit codes: 0 ok, 1 bad input or failure, 2 usage error.\n";
 

@@ -98,6 +98,19 @@ if [ "$eval_acc" = "$acc" ]; then ok "eval on the test fold: $eval_acc (as in th
     --threads 2 --run-dir "$work/kfold" --quiet >"$work/k.out" 2>"$work/k.err"; rc=$?
 folds="$(json "$work/kfold/kfold_summary.json" "j.folds.length" 2>/dev/null)"
 if [ "$rc" = 0 ] && [ "$folds" = 3 ] && [ -s "$work/kfold/fold_2/model.onnx" ]; then ok "kfold:3 trains 3 folds and summarises ($(cat "$work/k.out"))"; else bad "kfold:3: exit $rc, folds '$folds'"; fi
+# A k-fold run stopped after fold 0 (fold 1 stopped at its last checkpoint, fold 2 never started) and
+# resumed: fold 0 is kept as it is, fold 1 continues, fold 2 trains, and the summary is the same.
+cp -r "$work/kfold" "$work/kfold_r"
+rm -rf "$work/kfold_r/fold_2" "$work/kfold_r/kfold_summary.json" "$work/kfold_r/fold_1/report.json"
+fold0_before="$(stat -c %Y.%s "$work/kfold_r/fold_0/report.json")"
+"$bin" train --data "$work/data" --split kfold:3 --epochs 2 --batch-size 16 --crops-per-track 2 --cache-dir "$work/cache" \
+    --threads 2 --run-dir "$work/kfold_r" --quiet --resume >"$work/kr.out" 2>"$work/kr.err"; rc=$?
+same_acc="$(node -e 'const f=p=>JSON.parse(require("fs").readFileSync(p,"utf8")).test_track_accuracy; console.log(JSON.stringify(f(process.argv[1]))===JSON.stringify(f(process.argv[2])))' \
+    "$work/kfold/kfold_summary.json" "$work/kfold_r/kfold_summary.json" 2>&1)"
+if [ "$rc" = 0 ] && grep -q "fold 1 of 3: finished earlier, kept" "$work/kr.err" && ! grep -q "fold 2 of 3: finished" "$work/kr.err" \
+    && [ "$(stat -c %Y.%s "$work/kfold_r/fold_0/report.json")" = "$fold0_before" ] && [ -s "$work/kfold_r/fold_2/model.onnx" ] \
+    && [ "$same_acc" = true ]; then ok "kfold --resume keeps finished folds, continues the rest, same summary"
+else bad "kfold --resume: exit $rc, same summary: $same_acc, $(tail -3 "$work/kr.err")"; fi
 
 # 6. The final-model recipe: --split none trains without validation; calibrate takes the temperature from the
 #    k-fold runs' pooled validation tracks and rewrites model + card (classify still verifies the sha256).

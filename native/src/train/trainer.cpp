@@ -205,7 +205,31 @@ std::string load_checkpoint(const std::string& path, ir_module& model, torch::op
 namespace {
 int run_single(const train_options& o);
 
+// How far a fold's run folder got: nothing yet, a checkpoint to continue from, or finished (a readable
+// report.json written after the last checkpoint, by the same architecture and split).
+enum class fold_progress { none, checkpoint, finished };
+
+fold_progress fold_progress_of(const std::string& dir, const std::string& arch, const std::string& split) {
+    std::error_code ec;
+    const std::string ckpt = dir + "/checkpoint.pt", report = dir + "/report.json";
+    if (!fs::exists(ckpt, ec)) return fold_progress::none;
+    const auto t_ckpt = fs::last_write_time(ckpt, ec);
+    if (ec) return fold_progress::checkpoint;
+    const auto t_report = fs::last_write_time(report, ec);
+    if (ec || t_report < t_ckpt) return fold_progress::checkpoint;
+    std::string text;
+    json_value rep;
+    if (!read_text_file(report, text).empty() || !json_parse(text, rep).empty()) return fold_progress::checkpoint;
+    const json_value& info = rep["info"];
+    if (info["arch"].as_string() != arch || info["split"].as_string().rfind(split + ":", 0) != 0) {
+        return fold_progress::checkpoint;  // load_checkpoint or training will then say what does not match
+    }
+    return fold_progress::finished;
+}
+
 // "kfold:K" (no fold index): trains every fold in RUN/fold_I and writes RUN/kfold_summary.json (mean +- std).
+// With --resume a stopped k-fold run continues where it stopped: finished folds are read, not retrained; the
+// fold with a checkpoint continues from it; the others start fresh.
 int run_all_folds(const train_options& o, int k) {
     const std::string base = o.run_dir.empty() ? "runs/" + o.arch : o.run_dir;
     std::vector<double> seg_acc, track_acc, track_f1;
@@ -214,9 +238,15 @@ int run_all_folds(const train_options& o, int k) {
         train_options f = o;
         f.split = "kfold:" + std::to_string(k) + ":" + std::to_string(i);
         f.run_dir = base + "/fold_" + std::to_string(i);
-        if (!o.quiet) std::fprintf(stderr, "=== fold %d of %d ===\n", i + 1, k);
-        const int rc = run_single(f);
-        if (rc != 0) return rc;
+        const fold_progress progress = o.resume ? fold_progress_of(f.run_dir, o.arch, f.split) : fold_progress::none;
+        f.resume = progress == fold_progress::checkpoint;
+        if (progress == fold_progress::finished) {
+            std::fprintf(stderr, "fold %d of %d: finished earlier, kept (%s/report.json)\n", i + 1, k, f.run_dir.c_str());
+        } else {
+            if (!o.quiet) std::fprintf(stderr, "=== fold %d of %d ===\n", i + 1, k);
+            const int rc = run_single(f);
+            if (rc != 0) return rc;
+        }
         std::string text;
         json_value rep;
         if (!read_text_file(f.run_dir + "/report.json", text).empty() || !json_parse(text, rep).empty()) {
