@@ -3,7 +3,8 @@
 //   RUNS_DIR/A/<arch>/report.json         protocol A (fault-filtered split): test track accuracy, macro-F1
 //   RUNS_DIR/B/<arch>/kfold_summary.json  protocol B (5-fold CV): mean +- std
 // Parameters come from `build/native/genrescope archs`; ONNX size and WASM ms/segment (batch 8, 1 thread,
-// tools/bench-ort.mjs) from the A run's model.onnx. A missing run prints "not run".
+// tools/bench-ort.mjs) from the A run's model.onnx. A missing run prints "not run"; a k-fold run stopped part
+// way (no kfold_summary.json yet; `train --resume` continues it) prints the mean of its finished folds, marked.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,18 @@ const archs = execFileSync(bin, ['archs'], { encoding: 'utf8' })
   .filter(Boolean);
 
 const read = (p) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : null);
+// The folds of a k-fold run folder whose report.json was written after their last checkpoint (finished).
+const finishedFolds = (dir, k) => {
+  const out = [];
+  for (let i = 0; i < k; ++i) {
+    const rep = join(dir, `fold_${i}`, 'report.json');
+    const ckpt = join(dir, `fold_${i}`, 'checkpoint.pt');
+    if (!existsSync(rep) || (existsSync(ckpt) && statSync(ckpt).mtimeMs > statSync(rep).mtimeMs)) continue;
+    const t = read(rep).metrics.test.track;
+    out.push({ fold: i, acc: t.accuracy, f1: t.macro_f1 });
+  }
+  return out;
+};
 const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
 const rows = [];
 for (const a of archs) {
@@ -44,8 +57,17 @@ for (const a of archs) {
   }
   const a_acc = A ? pct(A.metrics.test.track.accuracy) : 'not run';
   const a_f1 = A ? A.metrics.test.track.macro_f1.toFixed(3) : 'not run';
-  const b_acc = B ? `${pct(B.test_track_accuracy.mean)} ± ${pct(B.test_track_accuracy.std)}` : 'not run';
-  const b_f1 = B ? `${B.test_track_macro_f1.mean.toFixed(3)} ± ${B.test_track_macro_f1.std.toFixed(3)}` : 'not run';
+  let b_acc = B ? `${pct(B.test_track_accuracy.mean)} ± ${pct(B.test_track_accuracy.std)}` : 'not run';
+  let b_f1 = B ? `${B.test_track_macro_f1.mean.toFixed(3)} ± ${B.test_track_macro_f1.std.toFixed(3)}` : 'not run';
+  if (!B) {
+    const done = finishedFolds(join(runs, 'B', a.name), 5);
+    if (done.length > 0) {
+      const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      const which = `folds ${done.map((f) => f.fold).join(', ')} of 0-4 only`;
+      b_acc = `${pct(mean(done.map((f) => f.acc)))} (${which})`;
+      b_f1 = `${mean(done.map((f) => f.f1)).toFixed(3)} (${which})`;
+    }
+  }
   rows.push(`| ${a.name} | ${a.feature} | ${a_acc} | ${a_f1} | ${b_acc} | ${b_f1} | ${a.params.toLocaleString('en')} | ${size} | ${ms} |`);
 }
 console.log('| arch | input | A: test track acc. % (142) | A: macro-F1 | B: acc. % (5-fold, mean ± std) | B: macro-F1 | parameters | ONNX MB | WASM ms/segment |');
