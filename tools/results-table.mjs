@@ -1,5 +1,5 @@
 // results-table.mjs: gathers protocol A and B runs into the Markdown table of docs/RESULTS.md.
-// usage: node tools/results-table.mjs RUNS_DIR [--no-bench]
+// usage: node tools/results-table.mjs RUNS_DIR [--no-bench]   (prints the table, then the paired protocol-A test)
 //   RUNS_DIR/A/<arch>/report.json         protocol A (fault-filtered split): test track accuracy, macro-F1
 //   RUNS_DIR/B/<arch>/kfold_summary.json  protocol B (5-fold CV): mean +- std
 // Parameters come from `build/native/genrescope archs`; ONNX size and WASM ms/segment (batch 8, 1 thread,
@@ -73,3 +73,72 @@ for (const a of archs) {
 console.log('| arch | input | A: test track acc. % (142) | A: macro-F1 | B: acc. % (5-fold, mean ± std) | B: macro-F1 | parameters | ONNX MB | WASM ms/segment |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+
+// Protocol A, paired: is each architecture's difference from genrescope_cnn on the same 142 test tracks more
+// than chance? Track verdicts are recomputed from predictions.json (argmax of the mean segment softmax, as
+// the reports score them, at the run's temperature) and checked against report.json; exact two-sided McNemar test on the discordant
+// tracks. ref: McNemar (1947); exact form: binomial test of b against Binomial(b + c, 1/2).
+const trackVerdicts = (dir) => {
+  const p = read(join(dir, 'predictions.json'));
+  const rep = read(join(dir, 'report.json'));
+  if (!p || !p.test || !rep) return null;
+  const T = rep.calibration?.temperature ?? 1; // the reports score tracks at the run's fitted temperature
+  const t = p.test;
+  const k = p.labels.length;
+  const sum = new Map(); // track key -> label and summed probabilities
+  let last = null;
+  let n_keys = 0;
+  for (let s = 0; s < t.segment_labels.length; ++s) {
+    // track_keys lists the tracks in the order their runs of segments appear (finalize.cpp).
+    if (t.segment_track_ids[s] !== last) ++n_keys;
+    last = t.segment_track_ids[s];
+    const z = t.logits.slice(s * k, (s + 1) * k).map((x) => x / T);
+    const m = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - m));
+    const tot = e.reduce((a, b) => a + b, 0);
+    const id = t.track_keys[n_keys - 1];
+    if (!sum.has(id)) sum.set(id, { label: t.segment_labels[s], p: new Array(k).fill(0) });
+    const acc = sum.get(id).p;
+    for (let c = 0; c < k; ++c) acc[c] += e[c] / tot;
+  }
+  const right = new Map();
+  for (const [key, v] of sum) right.set(key, v.p.indexOf(Math.max(...v.p)) === v.label);
+  return right;
+};
+const binomTwoSided = (b, n) => {
+  // P(X <= min(b, n - b)) * 2 for X ~ Binomial(n, 1/2), capped at 1.
+  let term = Math.pow(0.5, n);
+  let cdf = 0;
+  const lo = Math.min(b, n - b);
+  for (let i = 0; i <= lo; ++i) {
+    cdf += term;
+    term *= (n - i) / (i + 1);
+  }
+  return Math.min(1, 2 * cdf);
+};
+const ref = trackVerdicts(join(runs, 'A', 'genrescope_cnn'));
+if (ref) {
+  console.log('');
+  console.log('| protocol A, paired with genrescope_cnn | tracks only genrescope_cnn gets right | tracks only this arch gets right | exact McNemar p |');
+  console.log('|---|---|---|---|');
+  for (const a of archs) {
+    if (a.name === 'genrescope_cnn') continue;
+    const dir = join(runs, 'A', a.name);
+    const v = trackVerdicts(dir);
+    if (!v) continue;
+    const rep = read(join(dir, 'report.json'));
+    const acc = [...v.values()].filter(Boolean).length / v.size;
+    if (rep && Math.abs(acc - rep.metrics.test.track.accuracy) > 1e-9) {
+      console.error(`${a.name}: recomputed test track accuracy ${acc} differs from report.json's; skipped`);
+      continue;
+    }
+    let b = 0;
+    let c = 0;
+    for (const [key, r] of ref) {
+      if (!v.has(key)) continue;
+      if (r && !v.get(key)) ++b;
+      if (!r && v.get(key)) ++c;
+    }
+    console.log(`| ${a.name} | ${b} | ${c} | ${binomTwoSided(b, b + c).toPrecision(2)} |`);
+  }
+}
