@@ -74,15 +74,17 @@ console.log('| arch | input | A: test track acc. % (142) | A: macro-F1 | B: acc.
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 
-// Protocol A, paired: is each architecture's difference from genrescope_cnn on the same 142 test tracks more
-// than chance? Track verdicts are recomputed from predictions.json (argmax of the mean segment softmax, as
-// the reports score them, at the run's temperature) and checked against report.json; exact two-sided McNemar test on the discordant
-// tracks. ref: McNemar (1947); exact form: binomial test of b against Binomial(b + c, 1/2).
+// Paired comparisons: is each architecture's difference from genrescope_cnn on the same test tracks more than
+// chance? Protocol A: the 142 test tracks; protocol B: every fold's test tracks pooled (each track is tested
+// once; the folds are the same for every architecture, seed 1). Track verdicts are recomputed from
+// predictions.json (argmax of the mean segment softmax at the run's temperature, as the reports score them)
+// and checked against report.json. Exact two-sided McNemar test on the discordant tracks.
+// ref: McNemar (1947); exact form: a binomial test of b against Binomial(b + c, 1/2).
 const trackVerdicts = (dir) => {
   const p = read(join(dir, 'predictions.json'));
   const rep = read(join(dir, 'report.json'));
   if (!p || !p.test || !rep) return null;
-  const T = rep.calibration?.temperature ?? 1; // the reports score tracks at the run's fitted temperature
+  const T = rep.calibration?.temperature ?? 1;
   const t = p.test;
   const k = p.labels.length;
   const sum = new Map(); // track key -> label and summed probabilities
@@ -103,10 +105,24 @@ const trackVerdicts = (dir) => {
   }
   const right = new Map();
   for (const [key, v] of sum) right.set(key, v.p.indexOf(Math.max(...v.p)) === v.label);
+  const acc = [...right.values()].filter(Boolean).length / right.size;
+  if (Math.abs(acc - rep.metrics.test.track.accuracy) > 1e-9) {
+    console.error(`${dir}: recomputed test track accuracy ${acc} differs from report.json's; left out`);
+    return null;
+  }
   return right;
 };
+const protocolVerdicts = (protocol, arch) => {
+  if (protocol === 'A') return trackVerdicts(join(runs, 'A', arch));
+  const merged = new Map();
+  for (const f of finishedFolds(join(runs, 'B', arch), 5)) {
+    const v = trackVerdicts(join(runs, 'B', arch, `fold_${f.fold}`));
+    if (v) for (const [key, r] of v) merged.set(key, r);
+  }
+  return merged.size ? merged : null;
+};
 const binomTwoSided = (b, n) => {
-  // P(X <= min(b, n - b)) * 2 for X ~ Binomial(n, 1/2), capped at 1.
+  // 2 * P(X <= min(b, n - b)) for X ~ Binomial(n, 1/2), capped at 1.
   let term = Math.pow(0.5, n);
   let cdf = 0;
   const lo = Math.min(b, n - b);
@@ -116,29 +132,25 @@ const binomTwoSided = (b, n) => {
   }
   return Math.min(1, 2 * cdf);
 };
-const ref = trackVerdicts(join(runs, 'A', 'genrescope_cnn'));
-if (ref) {
-  console.log('');
-  console.log('| protocol A, paired with genrescope_cnn | tracks only genrescope_cnn gets right | tracks only this arch gets right | exact McNemar p |');
-  console.log('|---|---|---|---|');
-  for (const a of archs) {
-    if (a.name === 'genrescope_cnn') continue;
-    const dir = join(runs, 'A', a.name);
-    const v = trackVerdicts(dir);
-    if (!v) continue;
-    const rep = read(join(dir, 'report.json'));
-    const acc = [...v.values()].filter(Boolean).length / v.size;
-    if (rep && Math.abs(acc - rep.metrics.test.track.accuracy) > 1e-9) {
-      console.error(`${a.name}: recomputed test track accuracy ${acc} differs from report.json's; skipped`);
-      continue;
-    }
-    let b = 0;
-    let c = 0;
-    for (const [key, r] of ref) {
-      if (!v.has(key)) continue;
-      if (r && !v.get(key)) ++b;
-      if (!r && v.get(key)) ++c;
-    }
-    console.log(`| ${a.name} | ${b} | ${c} | ${binomTwoSided(b, b + c).toPrecision(2)} |`);
+const paired = (ref, v) => {
+  if (!ref || !v) return 'not run';
+  let b = 0;
+  let c = 0;
+  let n = 0;
+  for (const [key, r] of ref) {
+    if (!v.has(key)) continue;
+    ++n;
+    if (r && !v.get(key)) ++b;
+    if (!r && v.get(key)) ++c;
   }
+  return `${b} / ${c} (p ${binomTwoSided(b, b + c).toPrecision(2)}${n === ref.size ? '' : `; ${n} tracks`})`;
+};
+const refA = protocolVerdicts('A', 'genrescope_cnn');
+const refB = protocolVerdicts('B', 'genrescope_cnn');
+console.log('');
+console.log('| paired with genrescope_cnn | A: tracks only genrescope_cnn / only this arch gets right (exact McNemar p) | B: the same over the folds\' test tracks |');
+console.log('|---|---|---|');
+for (const a of archs) {
+  if (a.name === 'genrescope_cnn') continue;
+  console.log(`| ${a.name} | ${paired(refA, protocolVerdicts('A', a.name))} | ${paired(refB, protocolVerdicts('B', a.name))} |`);
 }
