@@ -100,7 +100,7 @@ folds="$(json "$work/kfold/kfold_summary.json" "j.folds.length" 2>/dev/null)"
 if [ "$rc" = 0 ] && [ "$folds" = 3 ] && [ -s "$work/kfold/fold_2/model.onnx" ]; then ok "kfold:3 trains 3 folds and summarises ($(cat "$work/k.out"))"; else bad "kfold:3: exit $rc, folds '$folds'"; fi
 # A k-fold run stopped after fold 0 (fold 1 stopped at its last checkpoint, fold 2 never started) and
 # resumed: fold 0 is kept as it is, fold 1 continues, fold 2 trains, and the summary is the same.
-cp -r "$work/kfold" "$work/kfold_r"
+cp -rp "$work/kfold" "$work/kfold_r"   # -p: keep the mtimes that tell finished folds from stopped ones
 rm -rf "$work/kfold_r/fold_2" "$work/kfold_r/kfold_summary.json" "$work/kfold_r/fold_1/report.json"
 fold0_before="$(stat -c %Y.%s "$work/kfold_r/fold_0/report.json")"
 "$bin" train --data "$work/data" --split kfold:3 --epochs 2 --batch-size 16 --crops-per-track 2 --cache-dir "$work/cache" \
