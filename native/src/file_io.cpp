@@ -28,27 +28,18 @@ std::string regular_file_size(const std::string& path, uint64_t& size) {
 
 std::string read_whole_file(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>& bytes) {
     bytes.clear();
-    uint64_t regular_size = 0;
-    const std::string not_regular = regular_file_size(path, regular_size);
-    if (!not_regular.empty()) return not_regular;
+    uint64_t size = 0;
+    std::string err = regular_file_size(path, size);
+    if (!err.empty()) return err;
+    if (size > max_bytes) return "file is larger than " + describe_bytes(max_bytes);
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) return "cannot open file";
-    std::string err;
-    if (std::fseek(f, 0, SEEK_END) != 0) err = "cannot seek (is it a regular file?)";
-    const long long size = err.empty() ? static_cast<long long>(std::ftell(f)) : -1;
-    if (err.empty() && size < 0) err = "cannot tell the file size (is it a regular file?)";
-    if (err.empty() && static_cast<uint64_t>(size) > max_bytes) err = "file is larger than " + describe_bytes(max_bytes);
-    if (err.empty()) {
-        try {
-            bytes.resize(static_cast<size_t>(size));
-        } catch (const std::bad_alloc&) {
-            err = "out of memory reading the file";
-        }
+    try {
+        bytes.resize(static_cast<size_t>(size));
+    } catch (const std::bad_alloc&) {
+        err = "out of memory reading the file";
     }
-    if (err.empty()) {
-        std::rewind(f);
-        if (size > 0 && std::fread(bytes.data(), 1, bytes.size(), f) != bytes.size()) err = "read error";
-    }
+    if (err.empty() && size > 0 && std::fread(bytes.data(), 1, bytes.size(), f) != bytes.size()) err = "read error";
     std::fclose(f);
     if (!err.empty()) bytes.clear();
     return err;
