@@ -205,22 +205,27 @@ std::string load_checkpoint(const std::string& path, ir_module& model, torch::op
 namespace {
 int run_single(const train_options& o);
 
+// Reads and parses DIR/report.json; false when it is missing or not JSON.
+bool read_report(const std::string& dir, json_value& rep) {
+    std::string text;
+    return read_text_file(dir + "/report.json", text).empty() && json_parse(text, rep).empty();
+}
+
 // How far a fold's run folder got: nothing yet, a checkpoint to continue from, or finished (a readable
-// report.json written after the last checkpoint, by the same architecture and split).
+// report.json written after the last checkpoint, by the same architecture and split; then it is left in
+// `report`).
 enum class fold_progress { none, checkpoint, finished };
 
-fold_progress fold_progress_of(const std::string& dir, const std::string& arch, const std::string& split) {
+fold_progress fold_progress_of(const std::string& dir, const std::string& arch, const std::string& split,
+                               json_value& report) {
     std::error_code ec;
-    const std::string ckpt = dir + "/checkpoint.pt", report = dir + "/report.json";
+    const std::string ckpt = dir + "/checkpoint.pt";
     if (!fs::exists(ckpt, ec)) return fold_progress::none;
     const auto t_ckpt = fs::last_write_time(ckpt, ec);
     if (ec) return fold_progress::checkpoint;
-    const auto t_report = fs::last_write_time(report, ec);
-    if (ec || t_report < t_ckpt) return fold_progress::checkpoint;
-    std::string text;
-    json_value rep;
-    if (!read_text_file(report, text).empty() || !json_parse(text, rep).empty()) return fold_progress::checkpoint;
-    const json_value& info = rep["info"];
+    const auto t_report = fs::last_write_time(dir + "/report.json", ec);
+    if (ec || t_report < t_ckpt || !read_report(dir, report)) return fold_progress::checkpoint;
+    const json_value& info = report["info"];
     if (info["arch"].as_string() != arch || info["split"].as_string().rfind(split + ":", 0) != 0) {
         return fold_progress::checkpoint;  // load_checkpoint or training will then say what does not match
     }
@@ -238,7 +243,9 @@ int run_all_folds(const train_options& o, int k) {
         train_options f = o;
         f.split = "kfold:" + std::to_string(k) + ":" + std::to_string(i);
         f.run_dir = base + "/fold_" + std::to_string(i);
-        const fold_progress progress = o.resume ? fold_progress_of(f.run_dir, o.arch, f.split) : fold_progress::none;
+        json_value rep;
+        const fold_progress progress =
+            o.resume ? fold_progress_of(f.run_dir, o.arch, f.split, rep) : fold_progress::none;
         f.resume = progress == fold_progress::checkpoint;
         if (progress == fold_progress::finished) {
             std::fprintf(stderr, "fold %d of %d: finished earlier, kept (%s/report.json)\n", i + 1, k, f.run_dir.c_str());
@@ -246,12 +253,10 @@ int run_all_folds(const train_options& o, int k) {
             if (!o.quiet) std::fprintf(stderr, "=== fold %d of %d ===\n", i + 1, k);
             const int rc = run_single(f);
             if (rc != 0) return rc;
-        }
-        std::string text;
-        json_value rep;
-        if (!read_text_file(f.run_dir + "/report.json", text).empty() || !json_parse(text, rep).empty()) {
-            std::fprintf(stderr, "genrescope train: cannot read %s/report.json\n", f.run_dir.c_str());
-            return 1;
+            if (!read_report(f.run_dir, rep)) {
+                std::fprintf(stderr, "genrescope train: cannot read %s/report.json\n", f.run_dir.c_str());
+                return 1;
+            }
         }
         const json_value& t = rep["metrics"]["test"];
         seg_acc.push_back(t["segment"]["accuracy"].as_number(NAN));
