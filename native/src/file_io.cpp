@@ -26,7 +26,10 @@ std::string regular_file_size(const std::string& path, uint64_t& size) {
     return "";
 }
 
-std::string read_whole_file(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>& bytes) {
+namespace {
+// Both buffer types the callers want (bytes for decoders, a string for parsers) share this body.
+template <class Buffer>
+std::string read_whole_file_into(const std::string& path, uint64_t max_bytes, Buffer& bytes) {
     bytes.clear();
     uint64_t size = 0;
     std::string err = regular_file_size(path, size);
@@ -39,10 +42,19 @@ std::string read_whole_file(const std::string& path, uint64_t max_bytes, std::ve
     } catch (const std::bad_alloc&) {
         err = "out of memory reading the file";
     }
-    if (err.empty() && size > 0 && std::fread(bytes.data(), 1, bytes.size(), f) != bytes.size()) err = "read error";
+    if (err.empty() && size > 0 && std::fread(&bytes[0], 1, bytes.size(), f) != bytes.size()) err = "read error";
     std::fclose(f);
     if (!err.empty()) bytes.clear();
     return err;
+}
+}  // namespace
+
+std::string read_whole_file(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>& bytes) {
+    return read_whole_file_into(path, max_bytes, bytes);
+}
+
+std::string read_whole_file(const std::string& path, uint64_t max_bytes, std::string& bytes) {
+    return read_whole_file_into(path, max_bytes, bytes);
 }
 
 }  // namespace gs

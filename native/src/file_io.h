@@ -15,8 +15,9 @@ std::string regular_file_size(const std::string& path, uint64_t& size);
 // allocating, and anything that is not a regular file (directories, devices, pipes). Returns "" or an error message
 // without the path (callers prefix it).
 std::string read_whole_file(const std::string& path, uint64_t max_bytes, std::vector<uint8_t>& bytes);
+std::string read_whole_file(const std::string& path, uint64_t max_bytes, std::string& bytes);  // for parsers
 
-// "2 GiB", "512 MiB", "100 kB": a byte limit for error messages.
+// "2 GiB", "512 MiB", "100 KiB", "1000 bytes": a byte limit for error messages.
 std::string describe_bytes(uint64_t n);
 
 }  // namespace gs

@@ -53,6 +53,17 @@ TEST_F(FileIo, MissingFileDirectoryAndDeviceAreErrors) {
     EXPECT_EQ(gs::read_whole_file("/dev/null", 1024, b), "not a regular file");
 }
 
+TEST_F(FileIo, StringOverloadReadsTheSameBytesAndRefusesTheSame) {
+    write(300);
+    std::string s = "old";
+    ASSERT_EQ(gs::read_whole_file(path_, 300, s), "");
+    ASSERT_EQ(s.size(), 300u);
+    for (size_t i = 0; i < s.size(); ++i) ASSERT_EQ(static_cast<uint8_t>(s[i]), i % 256) << i;
+    EXPECT_EQ(gs::read_whole_file(path_, 299, s), "file is larger than 299 bytes");
+    EXPECT_TRUE(s.empty());
+    EXPECT_EQ(gs::read_whole_file(".", 1024, s), "is a directory, not a file");
+}
+
 TEST(DescribeBytes, Units) {
     EXPECT_EQ(gs::describe_bytes(uint64_t(2) << 30), "2 GiB");
     EXPECT_EQ(gs::describe_bytes(uint64_t(64) << 20), "64 MiB");

@@ -45,15 +45,13 @@ static std::string make_module(const ir_graph& g, const ir_weights& w, ir_module
 }
 
 std::string load_model(const std::string& onnx_path, loaded_model& out) {
-    std::vector<uint8_t> raw;
-    std::string err = read_whole_file(onnx_path, kMaxModelBytes, raw);
+    std::string bytes, card_text;
+    std::string err = read_whole_file(onnx_path, kMaxModelBytes, bytes);
     if (!err.empty()) return onnx_path + ": cannot read the model (" + err + ")";
-    const std::string bytes(raw.begin(), raw.end());
     const std::string card_path = card_path_for(onnx_path);
-    if (!(err = read_whole_file(card_path, kMaxCardBytes, raw)).empty()) {
+    if (!(err = read_whole_file(card_path, kMaxCardBytes, card_text)).empty()) {
         return card_path + ": cannot read the model card (" + err + ")";
     }
-    const std::string card_text(raw.begin(), raw.end());
     json_value j;
     err = json_parse(card_text, j);
     if (!err.empty()) return card_path + ": " + err;
