@@ -1,12 +1,13 @@
 // results-table.mjs: gathers protocol A and B runs into the Markdown table of docs/RESULTS.md.
-// usage: node tools/results-table.mjs RUNS_DIR [--no-bench]   (prints the table, then the paired protocol-A test)
+// usage: node tools/results-table.mjs RUNS_DIR [--no-bench]   (the table, the paired tests, the seed spread)
 //   RUNS_DIR/A/<arch>/report.json         protocol A (fault-filtered split): test track accuracy, macro-F1
 //   RUNS_DIR/B/<arch>/kfold_summary.json  protocol B (5-fold CV): mean +- std
+//   RUNS_DIR/seeds/<name>/A/<arch>/        protocol A again with other --seed values (seed spread)
 // Parameters come from `build/native/genrescope archs`; ONNX size and WASM ms/segment (batch 8, 1 thread,
 // tools/bench-ort.mjs) from the A run's model.onnx. A missing run prints "not run"; a k-fold run stopped part
 // way (no kfold_summary.json yet; `train --resume` continues it) prints the mean of its finished folds, marked.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -153,4 +154,38 @@ console.log('|---|---|---|');
 for (const a of archs) {
   if (a.name === 'genrescope_cnn') continue;
   console.log(`| ${a.name} | ${paired(refA, protocolVerdicts('A', a.name))} | ${paired(refB, protocolVerdicts('B', a.name))} |`);
+}
+
+// Seed spread under protocol A: RUNS_DIR/A/<arch> (seed 1) beside RUNS_DIR/seeds/<any>/A/<arch> runs of the same
+// recipe with other --seed values; printed for every architecture with at least two seeds.
+const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const sampleStd = (xs) => Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+const seedDirs = existsSync(join(runs, 'seeds')) ? readdirSync(join(runs, 'seeds')).sort() : [];
+for (const a of archs) {
+  const dirs = [join(runs, 'A', a.name), ...seedDirs.map((s) => join(runs, 'seeds', s, 'A', a.name))];
+  const seeds = [];
+  for (const d of dirs) {
+    const rep = read(join(d, 'report.json'));
+    if (!rep) continue;
+    // The epoch whose weights were kept: the first with the best validation track accuracy.
+    const curve = rep.curve ?? [];
+    let best = null;
+    for (const e of curve) if (best === null || e.valid_track_accuracy > best.valid_track_accuracy) best = e;
+    seeds.push({
+      seed: rep.info.seed,
+      valid: rep.metrics.valid?.track?.accuracy ?? NaN,
+      test: rep.metrics.test.track.accuracy,
+      f1: rep.metrics.test.track.macro_f1,
+      epoch: best ? best.epoch : 'n/a',
+      dir: d,
+    });
+  }
+  if (seeds.length < 2) continue;
+  seeds.sort((x, y) => x.seed - y.seed);
+  console.log('');
+  console.log(`| \`${a.name}\`, protocol A | valid track acc. % | test track acc. % (142) | test macro-F1 | best epoch |`);
+  console.log('|---|---|---|---|---|');
+  for (const s of seeds) console.log(`| seed ${s.seed} | ${pct(s.valid)} | ${pct(s.test)} | ${s.f1.toFixed(3)} | ${s.epoch} |`);
+  const ms = (key, f) => `${f(mean(seeds.map((s) => s[key])))} ± ${f(sampleStd(seeds.map((s) => s[key])))}`;
+  console.log(`| mean ± std (${seeds.length} seeds) | ${ms('valid', pct)} | ${ms('test', pct)} | ${ms('f1', (x) => x.toFixed(3))} | |`);
 }
