@@ -42,6 +42,7 @@ const finishedFolds = (dir, k) => {
   return out;
 };
 const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
+const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const rows = [];
 for (const a of archs) {
   const A = read(join(runs, 'A', a.name, 'report.json'));
@@ -63,7 +64,6 @@ for (const a of archs) {
   if (!B) {
     const done = finishedFolds(join(runs, 'B', a.name), 5);
     if (done.length > 0) {
-      const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
       const which = `folds ${done.map((f) => f.fold).join(', ')} of 0-4 only`;
       b_acc = `${pct(mean(done.map((f) => f.acc)))} (${which})`;
       b_f1 = `${mean(done.map((f) => f.f1)).toFixed(3)} (${which})`;
@@ -158,7 +158,6 @@ for (const a of archs) {
 
 // Seed spread under protocol A: RUNS_DIR/A/<arch> (seed 1) beside RUNS_DIR/seeds/<any>/A/<arch> runs of the same
 // recipe with other --seed values; printed for every architecture with at least two seeds.
-const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const sampleStd = (xs) => Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 const seedDirs = existsSync(join(runs, 'seeds')) ? readdirSync(join(runs, 'seeds')).sort() : [];
 for (const a of archs) {
@@ -167,17 +166,13 @@ for (const a of archs) {
   for (const d of dirs) {
     const rep = read(join(d, 'report.json'));
     if (!rep) continue;
-    // The epoch whose weights were kept: the first with the best validation track accuracy.
-    const curve = rep.curve ?? [];
-    let best = null;
-    for (const e of curve) if (best === null || e.valid_track_accuracy > best.valid_track_accuracy) best = e;
+    const card = read(join(d, 'model.json'));  // the trainer records the epoch whose weights it kept
     seeds.push({
       seed: rep.info.seed,
       valid: rep.metrics.valid?.track?.accuracy ?? NaN,
       test: rep.metrics.test.track.accuracy,
       f1: rep.metrics.test.track.macro_f1,
-      epoch: best ? best.epoch : 'n/a',
-      dir: d,
+      epoch: card?.training?.best_epoch ?? 'n/a',
     });
   }
   if (seeds.length < 2) continue;
