@@ -30,6 +30,7 @@ int cmd_train(int argc, char** argv) {
     cli_args a(argc, argv, 0,
                {"data", "list", "split", "arch", "feature", "run-dir", "out", "cache-dir", "device", "epochs", "batch-size",
                 "lr", "weight-decay", "warmup-epochs", "label-smoothing", "mixup", "spec-augment", "gain-db", "noise-prob",
+                "noise-texture", "band-limit",
                 "crops-per-track", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align"},
                {"resume", "quiet"});
     train_options o;
@@ -52,6 +53,8 @@ int cmd_train(int argc, char** argv) {
     o.spec_augment = a.get_int("spec-augment", -1, 0, 1);
     o.gain_db = a.get_double("gain-db", 12, 0, 40);
     o.noise_prob = a.get_double("noise-prob", 0.5, 0, 1);
+    o.noise_texture = a.get_int("noise-texture", -1, 0, 1);
+    o.band_limit = a.get_double("band-limit", -1, 0, 1);
     o.crops_per_track = a.get_int("crops-per-track", 8, 1, 10000);
     o.patience = a.get_int("patience", 15, 1, 100000);
     o.seed = a.get_int("seed", 1, 0, 2147483647);

@@ -25,6 +25,8 @@ struct arch_info {
     double mixup_alpha = 0.2;     // 0 = off
     bool spec_augment = true;
     bool level_align = false;     // start the graph with a level_align node (gain-invariant log-mel input)
+    bool noise_texture = false;   // log-mel: the noise augmentation is textured white noise, not a flat floor
+    double band_limit = 0.0;      // log-mel: probability of a random low-pass augmentation, 0..1
 };
 
 // Every architecture, in the order `genrescope archs` lists them.

@@ -1,9 +1,40 @@
 // device_batch.cpp: batch materialisation with tensor ops on the training device (GPU-resident features).
 #include "train/device_batch.h"
 
+#include <algorithm>
 #include <cmath>
+#include <random>
+
+#include "genrescope/features.h"
 
 namespace gs {
+
+namespace {
+// White noise's mel power spectrogram under `config`'s analysis (30 s, fixed seed), scaled to mean 1: the
+// spectral shape and the bin-to-bin, frame-to-frame fluctuation of broadband noise as the features see it.
+// The frames the centred STFT pads at either end are dropped. Undefined tensor when it cannot be computed.
+torch::Tensor white_noise_texture(const feature_config& config) {
+    feature_config c = config;
+    c.kind = feature_kind::mel_power;
+    c.norm_mean.clear();
+    c.norm_std.clear();
+    feature_extractor fx;
+    if (!fx.init(c).empty()) return {};
+    std::mt19937_64 rng(0x6e6f697365ull);
+    std::normal_distribution<float> gauss(0.0f, 1.0f);
+    std::vector<float> y(static_cast<size_t>(30) * static_cast<size_t>(c.sample_rate_hz));
+    for (float& v : y) v = gauss(rng);
+    std::vector<float> mel;
+    size_t frames = 0;
+    if (!fx.compute(y.data(), y.size(), mel, frames).empty()) return {};
+    const int64_t edge = c.stft.n_fft / std::max(1, c.stft.hop_length) + 1;
+    if (static_cast<int64_t>(frames) <= 2 * edge) return {};
+    torch::Tensor t = torch::from_blob(mel.data(), {fx.n_bins(), static_cast<int64_t>(frames)}, torch::kFloat32)
+                          .slice(1, edge, static_cast<int64_t>(frames) - edge)
+                          .clone();
+    return t / t.mean();
+}
+}  // namespace
 
 device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const std::vector<int>& train_indices,
                                int n_bins, int segment_frames, int n_classes, const feature_config& config,
@@ -36,7 +67,7 @@ device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const st
             1.0f / (config.norm_std.empty() ? 1.0f : config.norm_std[config.norm_std.size() == 1 ? 0 : b]);
     }
     gain_per_db_ = torch::from_blob(gain_per_db.data(), {1, 1, n_bins, 1}, torch::kFloat32).clone().to(device);
-    // The noise floor needs the normalisation to get back to dB.
+    // Noise and low-pass need the normalisation to get back to dB.
     auto per_bin = [&](const std::vector<float>& v) {
         torch::Tensor t = torch::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size())}, torch::kFloat32);
         return t.expand({n_bins}).reshape({1, 1, n_bins, 1}).clone().to(device);
@@ -45,6 +76,8 @@ device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const st
     if (is_db && fits(config.norm_mean) && fits(config.norm_std)) {
         norm_mean_ = per_bin(config.norm_mean);
         norm_std_ = per_bin(config.norm_std);
+        noise_texture_ = white_noise_texture(config);
+        if (noise_texture_.defined()) noise_texture_ = noise_texture_.to(device);
     }
 }
 
@@ -63,9 +96,21 @@ void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::T
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
     torch::Tensor idx = torch::from_blob(cols.data(), {n * t_len}, i64).to(device_);
     x = data_.index_select(1, idx).view({f_len, n, t_len}).permute({1, 0, 2}).unsqueeze(1).contiguous();
-    // Noise floor: back to dB, add a flat floor `snr` dB below the segment's mean mel power in the power domain,
-    // normalise again. A stand-in for broadband noise (white noise has a nearly flat Slaney-mel spectrum).
-    // ref: 10 log10(10^(x/10) + 10^(floor/10)) is the dB level of the summed powers
+    const auto db = [&] { return x * norm_std_ + norm_mean_; };
+    // Low-pass: the bins from the cut up take the segment's lowest dB value (what an encoder that drops the
+    // top band leaves). Before the noise: noise added later fills the removed band again.
+    bool cutting = false;
+    for (int c : p.band_cut) cutting = cutting || c < f_len;
+    if (cutting && norm_mean_.defined()) {
+        std::vector<int64_t> cut(p.band_cut.begin(), p.band_cut.end());
+        const torch::Tensor c = torch::from_blob(cut.data(), {n, 1, 1, 1}, i64).to(device_);
+        const torch::Tensor bins = torch::arange(f_len, i64.device(device_)).view({1, 1, f_len, 1});
+        const torch::Tensor d = db();
+        x = (torch::where(bins >= c, d.amin({1, 2, 3}, true), d) - norm_mean_) / norm_std_;
+    }
+    // Noise: back to dB, add noise `snr` dB below the segment's mean mel power in the power domain, normalise
+    // again. Textured: a random crop of white noise's own mel spectrogram; otherwise a flat, constant floor.
+    // ref: 10 log10(10^(x/10) + P_noise) is the dB level of the summed powers
     bool noisy = false;
     for (float s : p.noise_snr_db) noisy = noisy || std::isfinite(s);
     if (noisy && norm_mean_.defined()) {
@@ -75,9 +120,24 @@ void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::T
             atten[static_cast<size_t>(i)] = std::isfinite(s) ? std::pow(10.0f, -s / 10.0f) : 0.0f;
         }
         const torch::Tensor a = torch::from_blob(atten.data(), {n, 1, 1, 1}, f32).to(device_);
-        const torch::Tensor power = torch::pow(10.0f, (x * norm_std_ + norm_mean_) / 10.0f);
-        const torch::Tensor floor = power.mean({1, 2, 3}, true) * a;
-        x = (10.0f * torch::log10(power + floor) - norm_mean_) / norm_std_;
+        const torch::Tensor power = torch::pow(10.0f, db() / 10.0f);
+        torch::Tensor noise = power.mean({1, 2, 3}, true) * a;
+        if (p.noise_textured && noise_texture_.defined()) {
+            const int64_t span = noise_texture_.size(1) - t_len + 1;
+            std::vector<int64_t> ncols(static_cast<size_t>(n * t_len));
+            for (int64_t i = 0; i < n; ++i) {
+                const double u = std::clamp(static_cast<double>(p.noise_pos[static_cast<size_t>(i)]), 0.0, 1.0);
+                const int64_t start = std::min(static_cast<int64_t>(u * static_cast<double>(std::max<int64_t>(span, 1))),
+                                               std::max<int64_t>(span - 1, 0));
+                for (int64_t f = 0; f < t_len; ++f) {
+                    // a texture shorter than a segment (segments over 30 s) wraps around
+                    ncols[static_cast<size_t>(i * t_len + f)] = (start + f) % noise_texture_.size(1);
+                }
+            }
+            const torch::Tensor nidx = torch::from_blob(ncols.data(), {n * t_len}, i64).to(device_);
+            noise = noise * noise_texture_.index_select(1, nidx).view({f_len, n, t_len}).permute({1, 0, 2}).unsqueeze(1);
+        }
+        x = (10.0f * torch::log10(power + noise) - norm_mean_) / norm_std_;
     }
     // Gain (in dB, scaled per bin into normalised units).
     torch::Tensor gain = torch::from_blob(const_cast<float*>(p.gain_db.data()), {n, 1, 1, 1}, f32).to(device_);

@@ -11,8 +11,8 @@ namespace gs {
 
 // Uploads the training tracks once (one [n_bins, total_frames + 1] tensor; the last column is zeros for
 // crops past a track's end), then turns each batch_plan into input and target tensors with tensor ops on the
-// device: gather the crops, add a noise floor and the gain (log-mel dB inputs only; both follow from
-// `config`'s kind and normalisation), apply the SpecAugment masks, mix pairs. On CUDA the features stay in
+// device: gather the crops, low-pass some, add noise and the gain (log-mel dB inputs only; all three follow
+// from `config`'s kind and normalisation), apply the SpecAugment masks, mix pairs. On CUDA the features stay in
 // GPU memory and only the plan's small index tensors cross the bus; on the CPU it is the same code.
 class device_batcher {
 public:
@@ -25,6 +25,10 @@ public:
     // Bytes of feature data held on the device.
     int64_t bytes() const { return data_.numel() * static_cast<int64_t>(sizeof(float)); }
 
+    // White noise's mel power spectrogram as the batches use it ([n_bins, frames], mean 1); undefined unless
+    // the inputs are log-mel dB with a per-bin or global normalisation.
+    const torch::Tensor& noise_texture() const { return noise_texture_; }
+
 private:
     torch::Device device_;
     int n_bins_;
@@ -35,7 +39,8 @@ private:
     std::vector<int64_t> length_;       // per dataset track: frames
     int64_t zero_column_ = 0;
     torch::Tensor gain_per_db_;         // [1, 1, n_bins, 1]: normalised units per dB (0 unless log-mel dB)
-    torch::Tensor norm_mean_, norm_std_; // [1, 1, n_bins, 1] (undefined: no noise augmentation)
+    torch::Tensor norm_mean_, norm_std_; // [1, 1, n_bins, 1] (undefined: no noise or low-pass augmentation)
+    torch::Tensor noise_texture_;       // [n_bins, frames]: white noise's mel power, mean 1 (log-mel dB only)
 };
 
 }  // namespace gs

@@ -351,6 +351,12 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     tr.set("best_epoch", st.best_epoch);
     tr.set("seed", ctx.options.seed);
     tr.set("level_align", ctx.options.level_align == 1);
+    json_value aug = json_value::object();
+    aug.set("gain_db", ctx.options.gain_db);
+    aug.set("noise_prob", ctx.options.noise_prob);
+    aug.set("noise_texture", ctx.options.noise_texture == 1);
+    aug.set("band_limit", ctx.options.band_limit);
+    tr.set("augment", aug);
     tr.set("tracks_train", static_cast<int>(ctx.sets.train.size()));
     tr.set("tracks_valid", static_cast<int>(ctx.sets.valid.size()));
     tr.set("tracks_test", static_cast<int>(ctx.sets.test.size()));

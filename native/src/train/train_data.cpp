@@ -57,6 +57,9 @@ void segment_sampler::plan(int batch_size, std::mt19937_64& rng, batch_plan& out
     out.start.assign(n, 0);
     out.gain_db.assign(n, 0.0f);
     out.noise_snr_db.assign(n, std::numeric_limits<float>::infinity());
+    out.noise_textured = aug_.noise_texture;
+    out.noise_pos.assign(n, 0.0f);
+    out.band_cut.assign(n, n_bins_);
     out.freq_start.assign(2 * n, 0);
     out.freq_width.assign(2 * n, 0);
     out.time_start.assign(2 * n, 0);
@@ -84,6 +87,12 @@ void segment_sampler::plan(int batch_size, std::mt19937_64& rng, batch_plan& out
         if (is_db_ && aug_.noise_prob > 0 && unit(rng) < aug_.noise_prob) {
             out.noise_snr_db[i] = static_cast<float>(aug_.noise_snr_min_db +
                                                      unit(rng) * (aug_.noise_snr_max_db - aug_.noise_snr_min_db));
+            if (aug_.noise_texture) out.noise_pos[i] = static_cast<float>(unit(rng));
+        }
+        // Only drawn when enabled, so runs without it keep the random sequence of earlier versions.
+        if (is_db_ && aug_.band_limit_prob > 0 && unit(rng) < aug_.band_limit_prob) {
+            const double lowest = aug_.band_limit_lowest * n_bins_;
+            out.band_cut[i] = std::clamp(static_cast<int>(lowest + unit(rng) * (n_bins_ - lowest)), 1, n_bins_);
         }
         if (aug_.spec_augment) {
             // ref: Park et al. 2019 (SpecAugment): frequency and time masks, set to the mean (0 after normalising)

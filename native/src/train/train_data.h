@@ -22,9 +22,16 @@ struct track_matrix {
 struct augment_options {
     bool spec_augment = true;     // two frequency and two time masks, each up to 1/8 of the axis
     double gain_db = 12.0;        // mel_db inputs: a random level change in [-gain_db, gain_db] dB
-    double noise_prob = 0.5;      // mel_db inputs: probability of adding a flat noise floor to a segment
+    double noise_prob = 0.5;      // mel_db inputs: probability of adding broadband noise to a segment
     double noise_snr_min_db = 10; // its level below the segment's mean mel power, dB, uniform in [min, max]
     double noise_snr_max_db = 40;
+    bool noise_texture = false;   // the noise is white noise's own mel spectrogram, which fluctuates from bin
+                                  // to bin and frame to frame as real hiss does; false: a flat, constant floor
+    double band_limit_prob = 0;   // mel_db inputs: probability of a low-pass, valid 0..1: the bins from a
+                                  // random cut up are set to the segment's lowest value (MP3 encoders, old
+                                  // recordings and phones remove the top of the spectrum)
+    double band_limit_lowest = 0.8; // lowest cut as a fraction of the bins, valid 0..1 (0.8 of 128 Slaney mel
+                                    // bands up to 11.025 kHz: ~5.4 kHz; the cut is uniform in [lowest, 1))
     double mixup_alpha = 0.2;     // Beta(alpha, alpha) mixing of pairs of segments and their targets; 0 = off
     double label_smoothing = 0.1; // target = (1 - e) one-hot + e / n_classes
 };
@@ -36,7 +43,10 @@ struct batch_plan {
     std::vector<int> track;            // dataset track index of each sample
     std::vector<int64_t> start;        // first frame of its crop (frames past the track's end read as 0)
     std::vector<float> gain_db;        // level change in dB (mel_db inputs only)
-    std::vector<float> noise_snr_db;   // noise floor this many dB below the segment's mean mel power; +inf: none
+    std::vector<float> noise_snr_db;   // noise this many dB below the segment's mean mel power; +inf: none
+    bool noise_textured = false;       // the noise is textured (augment_options::noise_texture)
+    std::vector<float> noise_pos;      // textured noise: where its crop starts in the texture, fraction in [0, 1)
+    std::vector<int> band_cut;         // first bin of the low-pass (set to the segment's floor); n_bins: none
     std::vector<int> freq_start, freq_width, time_start, time_width;  // 2 SpecAugment masks per sample
     std::vector<int> mix_with;         // mixup partner (the sample itself when off)
     std::vector<float> mix_lambda;     // weight of the sample itself, in [0.5, 1]

@@ -326,6 +326,8 @@ int run_single(const train_options& o) {
     ctx.arch = arch;
     ctx.options = o;
     ctx.options.level_align = o.level_align >= 0 ? o.level_align : (arch.level_align ? 1 : 0);
+    ctx.options.noise_texture = o.noise_texture >= 0 ? o.noise_texture : (arch.noise_texture ? 1 : 0);
+    ctx.options.band_limit = o.band_limit >= 0 ? o.band_limit : arch.band_limit;
     ctx.run_dir = o.run_dir.empty() ? "runs/" + arch.name : o.run_dir;
     ctx.device_name = device.is_cuda() ? "cuda" : "cpu";
     if (!(err = prepare_data(o, arch, ctx)).empty()) {
@@ -371,6 +373,8 @@ int run_single(const train_options& o) {
     aug.label_smoothing = o.label_smoothing;
     aug.gain_db = o.gain_db;
     aug.noise_prob = o.noise_prob;
+    aug.noise_texture = ctx.options.noise_texture == 1;
+    aug.band_limit_prob = ctx.options.band_limit;
     segment_sampler sampler(&ctx.tracks, &ctx.sets.train, n_bins, n_classes, ctx.spec, aug, ctx.config);
     // The training features live on the training device; batches are cut and augmented there.
     device_batcher batcher(ctx.tracks, ctx.sets.train, n_bins, ctx.spec.frames, n_classes, ctx.config, device);

@@ -25,7 +25,9 @@ struct train_options {
     double mixup_alpha = -1;
     int spec_augment = -1;             // 0/1; -1 = arch default
     double gain_db = 12.0;             // random level change range, dB (log-mel inputs)
-    double noise_prob = 0.5;           // probability of a noise floor 10-40 dB below the segment (log-mel inputs)
+    double noise_prob = 0.5;           // probability of noise 10-40 dB below the segment (log-mel inputs)
+    int noise_texture = -1;            // 0/1: that noise is textured white noise (1) or a flat floor (0); -1 = arch default
+    double band_limit = -1;            // probability of a random low-pass from 5.4-11 kHz up (log-mel); -1 = arch default
     int level_align = -1;              // 0/1: start the graph with a level_align node (log-mel); -1 = arch default
     int crops_per_track = 8;           // training segments drawn per training track per epoch (chosen on
                                        // GTZAN protocol A validation: 2 -> 0.651, 8 -> 0.679 track accuracy)

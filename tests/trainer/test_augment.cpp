@@ -1,0 +1,196 @@
+// test_augment.cpp: the training batches' low-pass and noise augmentations (device_batcher, segment_sampler).
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "model/archs.h"
+#include "train/device_batch.h"
+#include "train/train_data.h"
+
+namespace {
+
+using namespace gs;
+
+constexpr int kFrames = 130;   // one segment
+constexpr int kClasses = 2;
+
+// genrescope_cnn's features with an identity normalisation, so the batches hold plain dB values.
+feature_config db_config() {
+    arch_info a;
+    EXPECT_EQ(find_arch("genrescope_cnn", "", a), "");
+    feature_config c = a.features;
+    c.norm_mean = {0.0f};
+    c.norm_std = {1.0f};
+    return c;
+}
+
+// One track of 300 frames whose dB value depends on bin and frame (so every bin and frame differs).
+std::vector<track_matrix> one_track(int n_bins) {
+    track_matrix t;
+    t.n_frames = 300;
+    t.label = 0;
+    t.data.resize(static_cast<size_t>(n_bins) * t.n_frames);
+    for (int b = 0; b < n_bins; ++b) {
+        for (size_t f = 0; f < t.n_frames; ++f) t.data[b * t.n_frames + f] = -20.0f - 0.3f * b + 0.01f * f;
+    }
+    return {t};
+}
+
+// A plan of n samples of track 0 from frame 10, with every augmentation off.
+batch_plan plain_plan(int n, int n_bins) {
+    batch_plan p;
+    p.n = n;
+    p.track.assign(n, 0);
+    p.start.assign(n, 10);
+    p.gain_db.assign(n, 0.0f);
+    p.noise_snr_db.assign(n, std::numeric_limits<float>::infinity());
+    p.noise_pos.assign(n, 0.0f);
+    p.band_cut.assign(n, n_bins);
+    p.freq_start.assign(2 * n, 0);
+    p.freq_width.assign(2 * n, 0);
+    p.time_start.assign(2 * n, 0);
+    p.time_width.assign(2 * n, 0);
+    p.mix_with.resize(n);
+    for (int i = 0; i < n; ++i) p.mix_with[i] = i;
+    p.mix_lambda.assign(n, 1.0f);
+    p.labels.assign(n, 0);
+    p.targets.assign(static_cast<size_t>(n) * kClasses, 0.0f);
+    return p;
+}
+
+TEST(Augment, WhiteNoiseTextureHasMeanOneAndFluctuatesMoreInNarrowLowBands) {
+    const feature_config c = db_config();
+    const int n_bins = c.n_bins();
+    const std::vector<track_matrix> tracks = one_track(n_bins);
+    device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, torch::kCPU);
+    const torch::Tensor t = batcher.noise_texture();
+    ASSERT_TRUE(t.defined());
+    ASSERT_EQ(t.size(0), n_bins);
+    EXPECT_GT(t.size(1), 1000);  // ~30 s of frames
+    EXPECT_NEAR(t.mean().item<double>(), 1.0, 1e-4);
+    // Slaney-normalised mel bands see white noise as a nearly flat spectrum...
+    const torch::Tensor band_mean = t.mean(1);
+    EXPECT_LT((band_mean.max() / band_mean.min()).item<double>(), 2.0);
+    // ...whose power fluctuates from frame to frame, more in the narrow low bands (few FFT bins averaged)
+    // than in the wide high ones.
+    const torch::Tensor cv = t.std(1) / band_mean;
+    const double low = cv.slice(0, 2, 12).mean().item<double>(), high = cv.slice(0, n_bins - 10, n_bins).mean().item<double>();
+    EXPECT_GT(low, 0.3);
+    EXPECT_GT(high, 0.02);
+    EXPECT_GT(low, 2.0 * high);
+}
+
+TEST(Augment, BandLimitSetsTheBinsFromTheCutUpToTheSegmentsLowestValue) {
+    const feature_config c = db_config();
+    const int n_bins = c.n_bins();
+    const std::vector<track_matrix> tracks = one_track(n_bins);
+    device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, torch::kCPU);
+    batch_plan p = plain_plan(2, n_bins);
+    const int cut = 110;
+    p.band_cut[0] = cut;
+    torch::Tensor x, y;
+    batcher.materialize(p, x, y);
+    ASSERT_EQ(x.sizes(), (std::vector<int64_t>{2, 1, n_bins, kFrames}));
+    const auto v = x.accessor<float, 4>();
+    const float lowest = -20.0f - 0.3f * (n_bins - 1) + 0.01f * 10;  // top bin, first frame of the crop
+    for (int b = 0; b < n_bins; ++b) {
+        for (int f = 0; f < kFrames; f += 7) {
+            const float original = -20.0f - 0.3f * b + 0.01f * (10 + f);
+            EXPECT_NEAR(v[0][0][b][f], b >= cut ? lowest : original, 1e-4) << "bin " << b << " frame " << f;
+            EXPECT_NEAR(v[1][0][b][f], original, 1e-4) << "sample without a cut, bin " << b;
+        }
+    }
+}
+
+TEST(Augment, NoiseSitsAtTheRequestedLevelAndOnlyTexturedNoiseFluctuates) {
+    const feature_config c = db_config();
+    const int n_bins = c.n_bins();
+    // A silent-ish constant track at -60 dB, so the noise dominates the result.
+    std::vector<track_matrix> tracks(1);
+    tracks[0].n_frames = 300;
+    tracks[0].label = 0;
+    tracks[0].data.assign(static_cast<size_t>(n_bins) * 300, -60.0f);
+    device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, torch::kCPU);
+    for (bool textured : {false, true}) {
+        batch_plan p = plain_plan(3, n_bins);
+        p.noise_textured = textured;
+        p.noise_snr_db = {-20.0f, -20.0f, std::numeric_limits<float>::infinity()};  // 20 dB *above* the signal
+        p.noise_pos = {0.1f, 0.7f, 0.0f};
+        torch::Tensor x, y;
+        batcher.materialize(p, x, y);
+        const torch::Tensor power = torch::pow(10.0f, x / 10.0f);
+        // Mean power: signal (1e-6) + noise (100 x 1e-6) = 101e-6; the texture's crop mean is near 1.
+        for (int i = 0; i < 2; ++i) {
+            const double db = 10.0 * std::log10(power[i].mean().item<double>());
+            EXPECT_NEAR(db, 10.0 * std::log10(101e-6), textured ? 1.5 : 1e-3) << "textured " << textured;
+        }
+        const double spread = x[0].std().item<double>();
+        if (textured) {
+            EXPECT_GT(spread, 1.0);                                        // dB fluctuation, as real noise
+            EXPECT_GT((x[0] - x[1]).abs().max().item<double>(), 1.0);     // two positions, two noise crops
+        } else {
+            EXPECT_LT(spread, 1e-3);                                       // a flat floor
+        }
+        EXPECT_NEAR(x[2].min().item<double>(), -60.0, 1e-4);               // the sample without noise
+        EXPECT_NEAR(x[2].max().item<double>(), -60.0, 1e-4);
+    }
+}
+
+TEST(Augment, SamplerDrawsCutsAndNoisePositionsInRangeAndNothingForOptionsThatAreOff) {
+    const feature_config c = db_config();
+    const int n_bins = c.n_bins();
+    const std::vector<track_matrix> tracks = one_track(n_bins);
+    const std::vector<int> train = {0};
+    segment_spec spec;
+    spec.frames = kFrames;
+    spec.hop_frames = kFrames / 2;
+    augment_options off;
+    augment_options on = off;
+    on.band_limit_prob = 1.0;
+    on.noise_texture = true;
+    on.noise_prob = 1.0;
+    segment_sampler s_off(&tracks, &train, n_bins, kClasses, spec, off, c);
+    segment_sampler s_on(&tracks, &train, n_bins, kClasses, spec, on, c);
+    std::mt19937_64 rng_off(7), rng_on(7);
+    batch_plan p_off, p_on;
+    s_off.plan(64, rng_off, p_off);
+    s_on.plan(64, rng_on, p_on);
+    EXPECT_FALSE(p_off.noise_textured);
+    EXPECT_TRUE(p_on.noise_textured);
+    for (int i = 0; i < 64; ++i) {
+        EXPECT_EQ(p_off.band_cut[i], n_bins);
+        EXPECT_GE(p_on.band_cut[i], static_cast<int>(0.8 * n_bins));
+        EXPECT_LT(p_on.band_cut[i], n_bins);
+        EXPECT_TRUE(std::isfinite(p_on.noise_snr_db[i]));
+        EXPECT_GE(p_on.noise_pos[i], 0.0f);
+        EXPECT_LT(p_on.noise_pos[i], 1.0f);
+    }
+    // Options that are off draw nothing from the generator, so runs that do not use them repeat the random
+    // sequence of versions before them: textured noise with no noise, and a low-pass range with no low-pass,
+    // give exactly the plain plan.
+    augment_options idle = off;
+    idle.noise_texture = true;
+    idle.noise_prob = 0.0;
+    idle.band_limit_lowest = 0.5;
+    augment_options plain = off;
+    plain.noise_prob = 0.0;
+    segment_sampler s_idle(&tracks, &train, n_bins, kClasses, spec, idle, c);
+    segment_sampler s_plain(&tracks, &train, n_bins, kClasses, spec, plain, c);
+    std::mt19937_64 rng_idle(7), rng_plain(7);
+    batch_plan p_idle, p_plain;
+    s_idle.plan(64, rng_idle, p_idle);
+    s_plain.plan(64, rng_plain, p_plain);
+    EXPECT_EQ(p_idle.start, p_plain.start);
+    EXPECT_EQ(p_idle.gain_db, p_plain.gain_db);
+    EXPECT_EQ(p_idle.mix_with, p_plain.mix_with);
+    EXPECT_EQ(rng_idle(), rng_plain());
+    // Drawing them does move the sequence on.
+    EXPECT_NE(p_on.start, p_off.start);
+}
+
+}  // namespace
