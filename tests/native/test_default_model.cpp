@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // sha256 of models/default.onnx. Replacing the model means updating this pin (and docs/RESULTS.md).
-constexpr const char* kPinnedSha256 = "500e8e6ba78f99eb98f596f9ad0afc118564a26e9bd0f811ef5a2126c6bd848b";
+constexpr const char* kPinnedSha256 = "1ff7d8ab9bd00c50fe28544a8daf8639a90c5de7be6b209cccc853dff426ed37";
 
 fs::path models_dir() {
     const char* env = std::getenv("GS_REPO_DIR");
@@ -61,6 +61,12 @@ TEST(DefaultModel, CardCarriesCalibrationProtocolsAndLimits) {
     EXPECT_GT(card.uncertain_below, 0.0);
     EXPECT_LT(card.uncertain_below, 1.0);
     EXPECT_EQ(j["training"]["tracks_valid"].as_number(-1), 0) << "the default model is trained on every track";
+    // The recipe of docs/RESULTS.md: genrescope_cnn's arch defaults (level_align, textured noise, low-pass).
+    EXPECT_TRUE(j["training"]["level_align"].is_bool() && j["training"]["level_align"].as_bool());
+    const gs::json_value& aug = j["training"]["augment"];
+    ASSERT_TRUE(aug.is_object()) << "the card does not record the training augmentations";
+    EXPECT_TRUE(aug["noise_texture"].is_bool() && aug["noise_texture"].as_bool());
+    EXPECT_GT(aug["band_limit"].as_number(0), 0.0);
     const gs::json_value& cal = j["metrics"]["calibration"];
     ASSERT_TRUE(cal.is_object()) << "the temperature must come from validation data (genrescope calibrate)";
     EXPECT_EQ(cal["temperature"].as_number(), card.temperature);

@@ -213,8 +213,14 @@ const std::vector<arch_info>& arch_list() {
                 a.learning_rate = 3e-3;
             }
             if (a.name == "gru_mfcc" || a.name == "lstm") a.spec_augment = false;
-            // Chosen on protocol A's validation tracks: 69.7% with, 68.8% without (docs/RESULTS.md).
-            if (a.name == "genrescope_cnn") a.level_align = true;
+            // Chosen on protocol A's validation tracks (docs/RESULTS.md): level_align 69.7% with, 68.8% without;
+            // textured noise + low-pass, over 3 seeds: 70.0% against 64.5%, worst robustness condition -3.4
+            // points against -5.5.
+            if (a.name == "genrescope_cnn") {
+                a.level_align = true;
+                a.noise_texture = true;
+                a.band_limit = 0.25;
+            }
         }
         return v;
     }();
