@@ -49,25 +49,31 @@ segment_sampler::segment_sampler(const std::vector<track_matrix>* tracks, const 
     }
 }
 
-void segment_sampler::plan(int batch_size, std::mt19937_64& rng, batch_plan& out) const {
+void plain_batch_plan(int n_samples, int n_bins, int n_classes, batch_plan& out) {
     out = batch_plan{};
-    out.n = batch_size;
-    const size_t n = static_cast<size_t>(batch_size);
+    out.n = n_samples;
+    const size_t n = static_cast<size_t>(n_samples);
     out.track.assign(n, 0);
     out.start.assign(n, 0);
     out.gain_db.assign(n, 0.0f);
     out.noise_snr_db.assign(n, std::numeric_limits<float>::infinity());
-    out.noise_textured = aug_.noise_texture;
     out.noise_pos.assign(n, 0.0f);
-    out.band_cut.assign(n, n_bins_);
+    out.band_cut.assign(n, n_bins);
     out.freq_start.assign(2 * n, 0);
     out.freq_width.assign(2 * n, 0);
     out.time_start.assign(2 * n, 0);
     out.time_width.assign(2 * n, 0);
-    out.mix_with.assign(n, 0);
+    out.mix_with.resize(n);
+    for (size_t i = 0; i < n; ++i) out.mix_with[i] = static_cast<int>(i);
     out.mix_lambda.assign(n, 1.0f);
     out.labels.assign(n, 0);
-    out.targets.assign(n * n_classes_, 0.0f);
+    out.targets.assign(n * static_cast<size_t>(n_classes), 0.0f);
+}
+
+void segment_sampler::plan(int batch_size, std::mt19937_64& rng, batch_plan& out) const {
+    plain_batch_plan(batch_size, n_bins_, n_classes_, out);
+    out.noise_textured = aug_.noise_texture;
+    const size_t n = static_cast<size_t>(batch_size);
     std::vector<int> classes;
     for (int c = 0; c < n_classes_; ++c) {
         if (!by_class_[c].empty()) classes.push_back(c);

@@ -54,6 +54,10 @@ struct batch_plan {
     std::vector<float> targets;        // soft targets [n][n_classes]: smoothing and mixup applied
 };
 
+// Sets `out` to n samples of track 0 from frame 0 with every augmentation off (no gain, noise, low-pass,
+// masks or mixup; zero targets): the starting point of every plan.
+void plain_batch_plan(int n_samples, int n_bins, int n_classes, batch_plan& out);
+
 // Per-bin mean and standard deviation over every frame of the given tracks (raw features, [n_bins][n_frames]
 // each). std has a floor of 1e-3 so constant bins do not explode.
 void fit_normalisation(const std::vector<const std::vector<float>*>& tracks, const std::vector<size_t>& n_frames,
