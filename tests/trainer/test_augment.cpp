@@ -54,7 +54,9 @@ TEST(Augment, WhiteNoiseTextureHasMeanOneAndFluctuatesMoreInNarrowLowBands) {
     const feature_config c = db_config();
     const int n_bins = c.n_bins();
     const std::vector<track_matrix> tracks = one_track(n_bins);
-    device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, torch::kCPU);
+    device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, true, torch::kCPU);
+    EXPECT_FALSE(device_batcher(tracks, {0}, n_bins, kFrames, kClasses, c, false, torch::kCPU).noise_texture().defined())
+        << "flat noise needs no texture";
     const torch::Tensor t = batcher.noise_texture();
     ASSERT_TRUE(t.defined());
     ASSERT_EQ(t.size(0), n_bins);
@@ -76,7 +78,7 @@ TEST(Augment, BandLimitSetsTheBinsFromTheCutUpToTheSegmentsLowestValue) {
     const feature_config c = db_config();
     const int n_bins = c.n_bins();
     const std::vector<track_matrix> tracks = one_track(n_bins);
-    device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, torch::kCPU);
+    device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, false, torch::kCPU);
     batch_plan p = plain_plan(2, n_bins);
     const int cut = 110;
     p.band_cut[0] = cut;
@@ -102,10 +104,9 @@ TEST(Augment, NoiseSitsAtTheRequestedLevelAndOnlyTexturedNoiseFluctuates) {
     tracks[0].n_frames = 300;
     tracks[0].label = 0;
     tracks[0].data.assign(static_cast<size_t>(n_bins) * 300, -60.0f);
-    device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, torch::kCPU);
     for (bool textured : {false, true}) {
+        device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, textured, torch::kCPU);
         batch_plan p = plain_plan(3, n_bins);
-        p.noise_textured = textured;
         p.noise_snr_db = {-20.0f, -20.0f, std::numeric_limits<float>::infinity()};  // 20 dB *above* the signal
         p.noise_pos = {0.1f, 0.7f, 0.0f};
         torch::Tensor x, y;
@@ -153,8 +154,7 @@ TEST(Augment, SamplerDrawsCutsAndNoisePositionsInRangeAndNothingForOptionsThatAr
     on.noise_prob = 1.0;
     uint64_t next_off = 0, next_on = 0;
     const batch_plan p_off = plan_with(off, next_off), p_on = plan_with(on, next_on);
-    EXPECT_FALSE(p_off.noise_textured);
-    EXPECT_TRUE(p_on.noise_textured);
+    for (int i = 0; i < 64; ++i) EXPECT_EQ(p_off.noise_pos[i], 0.0f) << "no texture, no positions drawn";
     for (int i = 0; i < 64; ++i) {
         EXPECT_EQ(p_off.band_cut[i], n_bins);
         EXPECT_GE(p_on.band_cut[i], static_cast<int>(0.8 * n_bins));

@@ -38,7 +38,7 @@ torch::Tensor white_noise_texture(const feature_config& config) {
 
 device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const std::vector<int>& train_indices,
                                int n_bins, int segment_frames, int n_classes, const feature_config& config,
-                               torch::Device device)
+                               bool noise_texture, torch::Device device)
     : device_(device), n_bins_(n_bins), frames_(segment_frames), n_classes_(n_classes) {
     offset_.assign(tracks.size(), -1);
     length_.assign(tracks.size(), 0);
@@ -76,7 +76,7 @@ device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const st
     if (is_db && fits(config.norm_mean) && fits(config.norm_std)) {
         norm_mean_ = per_bin(config.norm_mean);
         norm_std_ = per_bin(config.norm_std);
-        noise_texture_ = white_noise_texture(config);
+        if (noise_texture) noise_texture_ = white_noise_texture(config);
         if (noise_texture_.defined()) noise_texture_ = noise_texture_.to(device);
     }
 }
@@ -94,8 +94,12 @@ void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::T
     }
     const auto i64 = torch::TensorOptions().dtype(torch::kInt64);
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
-    torch::Tensor idx = torch::from_blob(cols.data(), {n * t_len}, i64).to(device_);
-    x = data_.index_select(1, idx).view({f_len, n, t_len}).permute({1, 0, 2}).unsqueeze(1).contiguous();
+    // Columns [n * t_len] of a [f_len, *] tensor -> [n, 1, f_len, t_len].
+    const auto gather = [&](const torch::Tensor& from, std::vector<int64_t>& columns) {
+        const torch::Tensor idx = torch::from_blob(columns.data(), {n * t_len}, i64).to(device_);
+        return from.index_select(1, idx).view({f_len, n, t_len}).permute({1, 0, 2}).unsqueeze(1);
+    };
+    x = gather(data_, cols).contiguous();
     const auto db = [&] { return x * norm_std_ + norm_mean_; };
     // Low-pass: the bins from the cut up take the segment's lowest dB value (what an encoder that drops the
     // top band leaves). Before the noise: noise added later fills the removed band again.
@@ -122,20 +126,18 @@ void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::T
         const torch::Tensor a = torch::from_blob(atten.data(), {n, 1, 1, 1}, f32).to(device_);
         const torch::Tensor power = torch::pow(10.0f, db() / 10.0f);
         torch::Tensor noise = power.mean({1, 2, 3}, true) * a;
-        if (p.noise_textured && noise_texture_.defined()) {
-            const int64_t span = noise_texture_.size(1) - t_len + 1;
+        if (noise_texture_.defined()) {
+            // Crop starts over the texture's valid range; a texture shorter than a segment (segments over 30 s)
+            // wraps around.
+            const int64_t texture_frames = noise_texture_.size(1);
+            const int64_t span = std::max<int64_t>(texture_frames - t_len + 1, 1);
             std::vector<int64_t> ncols(static_cast<size_t>(n * t_len));
             for (int64_t i = 0; i < n; ++i) {
                 const double u = std::clamp(static_cast<double>(p.noise_pos[static_cast<size_t>(i)]), 0.0, 1.0);
-                const int64_t start = std::min(static_cast<int64_t>(u * static_cast<double>(std::max<int64_t>(span, 1))),
-                                               std::max<int64_t>(span - 1, 0));
-                for (int64_t f = 0; f < t_len; ++f) {
-                    // a texture shorter than a segment (segments over 30 s) wraps around
-                    ncols[static_cast<size_t>(i * t_len + f)] = (start + f) % noise_texture_.size(1);
-                }
+                const int64_t start = std::min(static_cast<int64_t>(u * static_cast<double>(span)), span - 1);
+                for (int64_t f = 0; f < t_len; ++f) ncols[static_cast<size_t>(i * t_len + f)] = (start + f) % texture_frames;
             }
-            const torch::Tensor nidx = torch::from_blob(ncols.data(), {n * t_len}, i64).to(device_);
-            noise = noise * noise_texture_.index_select(1, nidx).view({f_len, n, t_len}).permute({1, 0, 2}).unsqueeze(1);
+            noise = noise * gather(noise_texture_, ncols);
         }
         x = (10.0f * torch::log10(power + noise) - norm_mean_) / norm_std_;
     }

@@ -16,8 +16,11 @@ namespace gs {
 // GPU memory and only the plan's small index tensors cross the bus; on the CPU it is the same code.
 class device_batcher {
 public:
+    // noise_texture: the noise is textured (augment_options::noise_texture); white noise's mel spectrogram is
+    // then computed once here. Otherwise it is a flat floor and nothing is computed.
     device_batcher(const std::vector<track_matrix>& tracks, const std::vector<int>& train_indices, int n_bins,
-                   int segment_frames, int n_classes, const feature_config& config, torch::Device device);
+                   int segment_frames, int n_classes, const feature_config& config, bool noise_texture,
+                   torch::Device device);
 
     // x: [n, 1, n_bins, segment_frames], y: [n, n_classes] soft targets, both on the device.
     void materialize(const batch_plan& p, torch::Tensor& x, torch::Tensor& y) const;
@@ -26,7 +29,7 @@ public:
     int64_t bytes() const { return data_.numel() * static_cast<int64_t>(sizeof(float)); }
 
     // White noise's mel power spectrogram as the batches use it ([n_bins, frames], mean 1); undefined unless
-    // the inputs are log-mel dB with a per-bin or global normalisation.
+    // the noise is textured and the inputs are log-mel dB with a per-bin or global normalisation.
     const torch::Tensor& noise_texture() const { return noise_texture_; }
 
 private:

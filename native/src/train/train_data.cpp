@@ -72,7 +72,6 @@ void plain_batch_plan(int n_samples, int n_bins, int n_classes, batch_plan& out)
 
 void segment_sampler::plan(int batch_size, std::mt19937_64& rng, batch_plan& out) const {
     plain_batch_plan(batch_size, n_bins_, n_classes_, out);
-    out.noise_textured = aug_.noise_texture;
     const size_t n = static_cast<size_t>(batch_size);
     std::vector<int> classes;
     for (int c = 0; c < n_classes_; ++c) {

@@ -44,7 +44,6 @@ struct batch_plan {
     std::vector<int64_t> start;        // first frame of its crop (frames past the track's end read as 0)
     std::vector<float> gain_db;        // level change in dB (mel_db inputs only)
     std::vector<float> noise_snr_db;   // noise this many dB below the segment's mean mel power; +inf: none
-    bool noise_textured = false;       // the noise is textured (augment_options::noise_texture)
     std::vector<float> noise_pos;      // textured noise: where its crop starts in the texture, fraction in [0, 1)
     std::vector<int> band_cut;         // first bin of the low-pass (set to the segment's floor); n_bins: none
     std::vector<int> freq_start, freq_width, time_start, time_width;  // 2 SpecAugment masks per sample

@@ -377,7 +377,8 @@ int run_single(const train_options& o) {
     aug.band_limit_prob = ctx.options.band_limit;
     segment_sampler sampler(&ctx.tracks, &ctx.sets.train, n_bins, n_classes, ctx.spec, aug, ctx.config);
     // The training features live on the training device; batches are cut and augmented there.
-    device_batcher batcher(ctx.tracks, ctx.sets.train, n_bins, ctx.spec.frames, n_classes, ctx.config, device);
+    device_batcher batcher(ctx.tracks, ctx.sets.train, n_bins, ctx.spec.frames, n_classes, ctx.config, aug.noise_texture,
+                           device);
     const int64_t samples_per_epoch = static_cast<int64_t>(ctx.sets.train.size()) * o.crops_per_track;
     const int steps = static_cast<int>(std::max<int64_t>(1, (samples_per_epoch + batch - 1) / batch));
     const int64_t total_steps = static_cast<int64_t>(steps) * epochs;
