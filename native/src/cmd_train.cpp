@@ -30,7 +30,7 @@ int cmd_train(int argc, char** argv) {
     cli_args a(argc, argv, 0,
                {"data", "list", "split", "arch", "feature", "run-dir", "out", "cache-dir", "device", "epochs", "batch-size",
                 "lr", "weight-decay", "warmup-epochs", "label-smoothing", "mixup", "spec-augment", "gain-db", "noise-prob",
-                "noise-texture", "band-limit",
+                "noise-texture", "band-limit", "teacher", "teacher-weight", "teacher-temp",
                 "crops-per-track", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align"},
                {"resume", "quiet"});
     train_options o;
@@ -63,6 +63,9 @@ int cmd_train(int argc, char** argv) {
     o.resume = a.has("resume");
     o.quiet = a.has("quiet");
     o.level_align = a.get_int("level-align", -1, 0, 1);
+    o.teacher.model_path = a.get("teacher");
+    o.teacher.weight = a.get_double("teacher-weight", 0.5, 0, 1);
+    o.teacher.temperature = a.get_double("teacher-temp", 2, 0.1, 100);
     if (o.device != "auto" && o.device != "cpu" && o.device != "cuda" && a.error().empty()) {
         std::fprintf(stderr, "genrescope train: --device must be auto, cpu or cuda\n");
         return kExitUsage;

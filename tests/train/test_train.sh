@@ -176,7 +176,23 @@ if [ "${a1%% *}" = true ] && [ "$a1" = "$a2" ]; then ok "eval --level-align: sam
 "$bin" eval --model "$work/level/model.onnx" --data "$work/data" --level-align >/dev/null 2>"$work/l.err"; rc=$?
 if [ "$rc" = 1 ] && grep -q "already aligns" "$work/l.err"; then ok "eval --level-align on an aligned model: exit 1, says why"; else bad "eval --level-align twice: exit $rc"; fi
 
-# 9. Bad options and data.
+# 9. Distillation: a k-fold student whose teacher for fold I is section 5's fold I model ({fold} in the path);
+#    each fold's card names its own teacher's sha256. A teacher of other features is refused.
+"$bin" train --data "$work/data" --split kfold:3 --epochs 2 --batch-size 16 --crops-per-track 2 --cache-dir "$work/cache" \
+    --threads 2 --run-dir "$work/student" --teacher "$work/kfold/fold_{fold}/model.onnx" --teacher-weight 0.7 \
+    >/dev/null 2>"$work/s.err"; rc=$?
+t_ok=true
+for i in 0 1 2; do
+    [ "$(json "$work/student/fold_$i/model.json" "j.training.teacher.sha256")" = "$(sha256sum "$work/kfold/fold_$i/model.onnx" | cut -d' ' -f1)" ] || t_ok=false
+done
+if [ "$rc" = 0 ] && [ "$t_ok" = true ] && [ "$(json "$work/student/fold_0/model.json" "j.training.teacher.weight")" = 0.7 ] \
+    && [ "$(grep -c "crops of the training tracks scored" "$work/s.err")" = 3 ]; then ok "kfold student: each fold distils from its own teacher, the cards say which"
+else bad "kfold student: exit $rc, teachers recorded: $t_ok, $(tail -2 "$work/s.err")"; fi
+"$bin" train --data "$work/data" --split kfold:4:0 --epochs 1 --arch linear_mfcc_stats --cache-dir "$work/cache" \
+    --threads 2 --run-dir "$work/student_mfcc" --teacher "$work/kfold/fold_0/model.onnx" --quiet >/dev/null 2>"$work/s.err"; rc=$?
+if [ "$rc" = 1 ] && grep -q "other features" "$work/s.err"; then ok "a teacher of other features: exit 1, says why"; else bad "teacher of other features: exit $rc $(tail -1 "$work/s.err")"; fi
+
+# 10. Bad options and data.
 "$bin" train --data "$work/nope" --run-dir "$work/x" --quiet >/dev/null 2>"$work/e.err"; rc=$?
 if [ "$rc" = 1 ] && [ "$(wc -l <"$work/e.err")" -ge 1 ]; then ok "missing data dir: exit 1 with a message"; else bad "missing data dir: exit $rc"; fi
 "$bin" train --data "$work/data" --arch nonesuch >/dev/null 2>&1; rc=$?

@@ -357,6 +357,17 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     aug.set("noise_texture", ctx.options.noise_texture == 1);
     aug.set("band_limit", ctx.options.band_limit);
     tr.set("augment", aug);
+    if (!ctx.teacher.arch.empty()) {
+        json_value t = json_value::object();
+        t.set("arch", ctx.teacher.arch);
+        t.set("sha256", ctx.teacher.sha256);
+        t.set("weight", ctx.options.teacher.weight);
+        t.set("temperature", ctx.options.teacher.temperature);
+        t.set("grid_hop_s", ctx.options.teacher.grid_hop_s);
+        t.set("train_crops_scored", static_cast<double>(ctx.teacher.crops));
+        t.set("train_crop_label_agreement", ctx.teacher.label_agreement);
+        tr.set("teacher", t);
+    }
     tr.set("tracks_train", static_cast<int>(ctx.sets.train.size()));
     tr.set("tracks_valid", static_cast<int>(ctx.sets.valid.size()));
     tr.set("tracks_test", static_cast<int>(ctx.sets.test.size()));

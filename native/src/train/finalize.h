@@ -33,6 +33,7 @@ struct train_context {
     std::string run_dir;
     std::string device_name;
     double total_seconds = 0;
+    teacher_summary teacher;           // arch empty: trained without a teacher
 };
 
 // The training loop's progress, saved in every checkpoint.

@@ -49,6 +49,18 @@ segment_sampler::segment_sampler(const std::vector<track_matrix>* tracks, const 
     }
 }
 
+const float* soft_target_table::at(int track, int64_t start) const {
+    if (track < 0 || static_cast<size_t>(track) >= first_row.size() || first_row[track] < 0) return nullptr;
+    const int64_t rows = n_rows[static_cast<size_t>(track)];
+    const int64_t row = std::clamp<int64_t>((std::max<int64_t>(start, 0) + hop_frames / 2) / hop_frames, 0, rows - 1);
+    return probs.data() + static_cast<size_t>(first_row[static_cast<size_t>(track)] + row) * n_classes;
+}
+
+void segment_sampler::set_teacher(const soft_target_table* teacher, double weight) {
+    teacher_ = weight > 0 ? teacher : nullptr;
+    teacher_weight_ = static_cast<float>(weight);
+}
+
 void plain_batch_plan(int n_samples, int n_bins, int n_classes, batch_plan& out) {
     out = batch_plan{};
     out.n = n_samples;
@@ -114,6 +126,12 @@ void segment_sampler::plan(int batch_size, std::mt19937_64& rng, batch_plan& out
         out.mix_with[i] = static_cast<int>(i);
         for (int k = 0; k < n_classes_; ++k) out.targets[i * n_classes_ + k] = eps / n_classes_;
         out.targets[i * n_classes_ + c] += 1.0f - eps;
+        if (const float* q = teacher_ ? teacher_->at(id, out.start[i]) : nullptr) {
+            const float w = teacher_weight_;
+            for (int k = 0; k < n_classes_; ++k) {
+                out.targets[i * n_classes_ + k] = (1 - w) * out.targets[i * n_classes_ + k] + w * q[k];
+            }
+        }
     }
     if (aug_.mixup_alpha > 0 && batch_size > 1) {
         // ref: Zhang et al. 2018 (mixup): x = l x_i + (1 - l) x_j, same for targets, l ~ Beta(a, a)

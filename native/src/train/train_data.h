@@ -53,6 +53,21 @@ struct batch_plan {
     std::vector<float> targets;        // soft targets [n][n_classes]: smoothing and mixup applied
 };
 
+// A teacher's distribution for crops of every training track, on a grid of crop starts. Built once before
+// training by build_teacher_table (teacher.h) on clean crops (the student then sees them augmented), read by
+// segment_sampler.
+struct soft_target_table {
+    int n_classes = 0;
+    int hop_frames = 1;              // grid spacing, frames
+    std::vector<int64_t> first_row;  // per dataset track: its first row in probs, -1 when not scored
+    std::vector<int64_t> n_rows;     // per dataset track: grid starts scored (0, hop, 2 hop, ...)
+    std::vector<float> probs;        // [row][n_classes], each row sums to 1
+
+    // The distribution of the grid crop nearest to `start` (clamped to the track's grid); nullptr when the
+    // track was not scored.
+    const float* at(int track, int64_t start) const;
+};
+
 // Sets `out` to n samples of track 0 from frame 0 with every augmentation off (no gain, noise, low-pass,
 // masks or mixup; zero targets): the starting point of every plan.
 void plain_batch_plan(int n_samples, int n_bins, int n_classes, batch_plan& out);
@@ -72,6 +87,10 @@ public:
 
     void plan(int batch_size, std::mt19937_64& rng, batch_plan& out) const;
 
+    // Distillation: each target becomes (1 - weight) x its smoothed label + weight x the teacher's distribution
+    // for the crop (before mixup). `teacher` must outlive the sampler; nullptr or weight 0 = off. Draws no
+    // random numbers, so the plans are otherwise those of a run without a teacher.
+    void set_teacher(const soft_target_table* teacher, double weight);
 
 private:
     const std::vector<track_matrix>* tracks_;
@@ -81,6 +100,8 @@ private:
     segment_spec spec_;
     augment_options aug_;
     bool is_db_ = false;  // log-mel dB inputs: noise floors are drawn
+    const soft_target_table* teacher_ = nullptr;
+    float teacher_weight_ = 0;
 };
 
 // Every evaluation segment of a track (starts from gs::segment_starts), as inputs [n][1][n_bins][frames].

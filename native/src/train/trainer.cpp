@@ -243,6 +243,9 @@ int run_all_folds(const train_options& o, int k) {
         train_options f = o;
         f.split = "kfold:" + std::to_string(k) + ":" + std::to_string(i);
         f.run_dir = base + "/fold_" + std::to_string(i);
+        for (size_t at; (at = f.teacher.model_path.find("{fold}")) != std::string::npos;) {
+            f.teacher.model_path.replace(at, 6, std::to_string(i));
+        }
         json_value rep;
         const fold_progress progress =
             o.resume ? fold_progress_of(f.run_dir, o.arch, f.split, rep) : fold_progress::none;
@@ -376,6 +379,21 @@ int run_single(const train_options& o) {
     aug.noise_texture = ctx.options.noise_texture == 1;
     aug.band_limit_prob = ctx.options.band_limit;
     segment_sampler sampler(&ctx.tracks, &ctx.sets.train, n_bins, n_classes, ctx.spec, aug, ctx.config);
+    soft_target_table teacher;
+    if (!o.teacher.model_path.empty()) {
+        err = build_teacher_table(o.teacher, ctx.tracks, ctx.sets.train, ctx.config, ctx.data.labels, ctx.spec.frames,
+                                  device.is_cuda(), teacher, ctx.teacher);
+        if (!err.empty()) {
+            std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+            return 1;
+        }
+        if (!o.quiet) {
+            std::fprintf(stderr, "teacher %s: %lld crops of the training tracks scored in %.1f s, top class = label on %.1f%%\n",
+                         ctx.teacher.arch.c_str(), static_cast<long long>(ctx.teacher.crops), ctx.teacher.seconds,
+                         100 * ctx.teacher.label_agreement);
+        }
+        sampler.set_teacher(&teacher, o.teacher.weight);
+    }
     // The training features live on the training device; batches are cut and augmented there.
     device_batcher batcher(ctx.tracks, ctx.sets.train, n_bins, ctx.spec.frames, n_classes, ctx.config, aug.noise_texture,
                            device);

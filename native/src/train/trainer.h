@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "train/teacher.h"
+
 namespace gs {
 
 // Everything `genrescope train` can be told. Negative numbers mean "the architecture's default".
@@ -29,6 +31,8 @@ struct train_options {
     int noise_texture = -1;            // 0/1: that noise is textured white noise (1) or a flat floor (0); -1 = arch default
     double band_limit = -1;            // probability of a random low-pass from 5.4-11 kHz up (log-mel); -1 = arch default
     int level_align = -1;              // 0/1: start the graph with a level_align node (log-mel); -1 = arch default
+    teacher_options teacher;           // distillation from a trained model (off when its path is ""); with
+                                       // kfold:K, "{fold}" in the path becomes the fold's index
     int crops_per_track = 8;           // training segments drawn per training track per epoch (chosen on
                                        // GTZAN protocol A validation: 2 -> 0.651, 8 -> 0.679 track accuracy)
     int patience = 15;                 // epochs without a better validation track accuracy before stopping
