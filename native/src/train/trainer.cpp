@@ -239,6 +239,10 @@ int run_all_folds(const train_options& o, int k) {
     const std::string base = o.run_dir.empty() ? "runs/" + o.arch : o.run_dir;
     std::vector<double> seg_acc, track_acc, track_f1;
     json_value folds = json_value::array();
+    if (!o.teacher.model_path.empty() && o.teacher.model_path.find("{fold}") == std::string::npos) {
+        std::fprintf(stderr, "warning: one teacher for all %d folds: the folds' test scores are only honest if it never "
+                             "saw any of their test tracks (use {fold} in --teacher for a teacher per fold)\n", k);
+    }
     for (int i = 0; i < k; ++i) {
         train_options f = o;
         f.split = "kfold:" + std::to_string(k) + ":" + std::to_string(i);
