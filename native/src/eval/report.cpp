@@ -68,6 +68,8 @@ json_value epoch_record::to_json() const {
     j.set("valid_segment_accuracy", number_or_null(valid_segment_accuracy));
     j.set("valid_track_accuracy", number_or_null(valid_track_accuracy));
     j.set("learning_rate", number_or_null(learning_rate));
+    j.set("seconds", number_or_null(seconds));
+    j.set("segments_per_s", number_or_null(segments_per_s));
     return j;
 }
 

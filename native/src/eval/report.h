@@ -56,6 +56,8 @@ struct epoch_record {
     double valid_segment_accuracy = std::numeric_limits<double>::quiet_NaN();
     double valid_track_accuracy = std::numeric_limits<double>::quiet_NaN();
     double learning_rate = std::numeric_limits<double>::quiet_NaN();
+    double seconds = std::numeric_limits<double>::quiet_NaN();         // wall time of the epoch's training steps, s
+    double segments_per_s = std::numeric_limits<double>::quiet_NaN();  // training segments / seconds
     json_value to_json() const;
 };
 

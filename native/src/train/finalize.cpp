@@ -163,12 +163,7 @@ void predict_set(ir_module& model, const train_context& ctx, const std::vector<i
 
 std::string history_to_json(const train_state& st) {
     json_value a = json_value::array();
-    for (size_t i = 0; i < st.history.size(); ++i) {
-        json_value e = st.history[i].to_json();
-        e.set("seconds", i < st.epoch_seconds.size() ? st.epoch_seconds[i] : 0.0);
-        e.set("segments_per_s", i < st.segments_per_s.size() ? st.segments_per_s[i] : 0.0);
-        a.push_back(e);
-    }
+    for (const epoch_record& e : st.history) a.push_back(e.to_json());
     return json_write(a, -1);
 }
 
@@ -177,8 +172,6 @@ std::string history_from_json(const std::string& text, train_state& st) {
     std::string err = json_parse(text, a);
     if (!err.empty()) return err;
     st.history.clear();
-    st.epoch_seconds.clear();
-    st.segments_per_s.clear();
     for (const json_value& e : a.as_array()) {
         epoch_record r;
         r.epoch = static_cast<int>(e["epoch"].as_number());
@@ -187,9 +180,9 @@ std::string history_from_json(const std::string& text, train_state& st) {
         r.valid_segment_accuracy = e["valid_segment_accuracy"].as_number(NAN);
         r.valid_track_accuracy = e["valid_track_accuracy"].as_number(NAN);
         r.learning_rate = e["learning_rate"].as_number(NAN);
+        r.seconds = e["seconds"].as_number(NAN);
+        r.segments_per_s = e["segments_per_s"].as_number(NAN);
         st.history.push_back(r);
-        st.epoch_seconds.push_back(e["seconds"].as_number(0));
-        st.segments_per_s.push_back(e["segments_per_s"].as_number(0));
     }
     return "";
 }
@@ -237,8 +230,8 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     info.epochs = st.epoch;
     info.wall_time_s = ctx.total_seconds;
     double rate = 0;
-    for (double r : st.segments_per_s) rate += r;
-    info.segments_per_s = st.segments_per_s.empty() ? 0 : rate / static_cast<double>(st.segments_per_s.size());
+    for (const epoch_record& e : st.history) rate += std::isfinite(e.segments_per_s) ? e.segments_per_s : 0;
+    info.segments_per_s = st.history.empty() ? 0 : rate / static_cast<double>(st.history.size());
     const std::time_t now = std::time(nullptr);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));

@@ -44,8 +44,6 @@ struct train_state {
     double best_metric = 0;
     ir_weights best_weights;
     std::vector<epoch_record> history;
-    std::vector<double> epoch_seconds;
-    std::vector<double> segments_per_s;
     std::string history_json;  // history serialised (what the checkpoint stores)
 };
 

@@ -5,6 +5,7 @@
 
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -306,6 +307,18 @@ int run_training(const train_options& o) {
 }
 
 namespace {
+// Switches bf16 autocast for CUDA on or off. libtorch 2.4 replaced the CUDA-only calls (still in Debian's
+// 1.13) with ones that name the device type.
+void set_cuda_autocast(bool on) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, on);
+#else
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(on);
+#endif
+}
+
 int run_single(const train_options& o) {
     const auto t_start = std::chrono::steady_clock::now();
     arch_info arch;
@@ -447,11 +460,10 @@ int run_single(const train_options& o) {
             torch::Tensor logits;
             if (device.is_cuda()) {
                 // bf16 autocast on CUDA: matmuls and convolutions in bfloat16, reductions and the loss in float.
-                at::autocast::set_enabled(true);
-                at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+                set_cuda_autocast(true);
                 logits = model->forward(x).to(torch::kFloat32);
                 at::autocast::clear_cache();
-                at::autocast::set_enabled(false);
+                set_cuda_autocast(false);
             } else {
                 logits = model->forward(x);
             }
@@ -480,6 +492,8 @@ int run_single(const train_options& o) {
         rec.train_loss = loss_sum / seen;
         rec.train_accuracy = correct / seen;
         rec.learning_rate = lr_at(base_lr, st.step - 1, warmup_steps, total_steps);
+        rec.seconds = epoch_s;
+        rec.segments_per_s = seen / std::max(epoch_s, 1e-9);
         // Without a validation set (--split none: the final model on all data) nothing is selected: the
         // schedule runs its full length and the last epoch's weights are kept.
         const bool has_valid = !ctx.sets.valid.empty();
@@ -491,8 +505,6 @@ int run_single(const train_options& o) {
             rec.valid_track_accuracy = valid.track_accuracy;
         }
         st.history.push_back(rec);
-        st.epoch_seconds.push_back(epoch_s);
-        st.segments_per_s.push_back(seen / std::max(epoch_s, 1e-9));
         const double metric = rec.valid_track_accuracy;
         if (!has_valid || st.best_epoch == 0 || metric > st.best_metric) {
             st.best_metric = metric;
