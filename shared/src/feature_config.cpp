@@ -232,14 +232,23 @@ std::string from_json(const json_value& j, feature_config& out) {
     return "";
 }
 
+float feature_config::norm_mean_at(int b) const {
+    if (norm_mean.empty()) return 0.0f;
+    return norm_mean.size() == 1 ? norm_mean[0] : norm_mean[static_cast<size_t>(b)];
+}
+
+float feature_config::norm_std_at(int b) const {
+    if (norm_std.empty()) return 1.0f;
+    return norm_std.size() == 1 ? norm_std[0] : norm_std[static_cast<size_t>(b)];
+}
+
 void apply_normalisation(const feature_config& c, float* values, int n_frames, size_t bin_stride,
                          size_t frame_stride) {
     if (c.norm_mean.empty()) return;
     const int nb = c.n_bins();
-    const bool per_bin = c.norm_mean.size() > 1;
     for (int b = 0; b < nb; ++b) {
-        const float mean = per_bin ? c.norm_mean[b] : c.norm_mean[0];
-        const float inv_std = 1.0f / (per_bin ? c.norm_std[b] : c.norm_std[0]);
+        const float mean = c.norm_mean_at(b);
+        const float inv_std = 1.0f / c.norm_std_at(b);
         float* row = values + static_cast<size_t>(b) * bin_stride;
         for (int f = 0; f < n_frames; ++f) row[static_cast<size_t>(f) * frame_stride] = (row[static_cast<size_t>(f) * frame_stride] - mean) * inv_std;
     }

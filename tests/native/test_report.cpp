@@ -82,6 +82,10 @@ gs::run_report make_report(const std::vector<std::string>& labels) {
         er.valid_segment_accuracy = 0.68 - 0.55 * std::exp(-e / 6.0);
         if (e % 2 == 0) er.valid_track_accuracy = 0.8 - 0.6 * std::exp(-e / 6.0);  // measured every other epoch
         er.learning_rate = 0.5e-3 * (1 + std::cos(3.14159265 * (e - 1) / 30.0));
+        if (e > 1) {  // epoch 1: not timed
+            er.seconds = 20.0 + e;
+            er.segments_per_s = 1912.0 / er.seconds;
+        }
         r.curve.push_back(er);
     }
     // Validation: fit the temperature; test: evaluate calibrated and raw.
@@ -376,6 +380,9 @@ TEST(Report, JsonParsesBack) {
     EXPECT_EQ(back["info"]["skipped"][size_t{0}]["reason"].as_string(), "unreadable: truncated RIFF chunk");
     EXPECT_EQ(back["curve"].size(), 30u);
     EXPECT_TRUE(back["curve"][size_t{0}]["valid_track_accuracy"].is_null());  // not measured at epoch 1
+    EXPECT_TRUE(back["curve"][size_t{0}]["seconds"].is_null());
+    EXPECT_NEAR(back["curve"][size_t{9}]["seconds"].as_number(), 30.0, 1e-12);
+    EXPECT_NEAR(back["curve"][size_t{9}]["segments_per_s"].as_number(), 1912.0 / 30.0, 1e-9);
     EXPECT_NEAR(back["calibration"]["temperature"].as_number(), r.calibration.temperature, 1e-12);
     EXPECT_EQ(back["filters"].size(), 24u);
     EXPECT_EQ(back["embedding"]["points"].size(), 300u);

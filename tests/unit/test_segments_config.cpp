@@ -162,3 +162,21 @@ TEST(FeatureConfig, NormalisationPerBinAndScalar) {
     gs::apply_normalisation(c, w.data(), 1, 1, 2);
     EXPECT_EQ(w, (std::vector<float>{1, 2}));
 }
+
+TEST(FeatureConfig, NormalisationAtBin) {
+    gs::feature_config c;
+    c.kind = gs::feature_kind::chroma;
+    c.n_chroma = 3;
+    EXPECT_EQ(c.norm_mean_at(2), 0.0f);  // empty: the identity
+    EXPECT_EQ(c.norm_std_at(2), 1.0f);
+    c.norm_mean = {-5.0f};
+    c.norm_std = {4.0f};
+    EXPECT_EQ(c.norm_mean_at(0), -5.0f);  // one value for every bin
+    EXPECT_EQ(c.norm_std_at(2), 4.0f);
+    c.norm_mean = {1.0f, 2.0f, 3.0f};
+    c.norm_std = {0.5f, 0.25f, 0.125f};
+    for (int b = 0; b < 3; ++b) {  // one value per bin
+        EXPECT_EQ(c.norm_mean_at(b), c.norm_mean[static_cast<size_t>(b)]);
+        EXPECT_EQ(c.norm_std_at(b), c.norm_std[static_cast<size_t>(b)]);
+    }
+}

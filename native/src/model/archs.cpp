@@ -266,7 +266,7 @@ std::string set_level_align(const ir_graph& g, const feature_config& c, ir_weigh
         if (c.norm_std.size() != 1 && c.norm_std.size() != nb) return "level alignment needs the normalisation's std";
         std::vector<float>& s = w[n.name + ".db_per_unit"];
         s.resize(nb);
-        for (size_t b = 0; b < nb; ++b) s[b] = c.norm_std.size() == 1 ? c.norm_std[0] : c.norm_std[b];
+        for (size_t b = 0; b < nb; ++b) s[b] = c.norm_std_at(static_cast<int>(b));
     }
     return "";
 }

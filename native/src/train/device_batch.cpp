@@ -63,8 +63,7 @@ device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const st
     const bool is_db = config.kind == feature_kind::mel_db;
     std::vector<float> gain_per_db(static_cast<size_t>(n_bins), 0.0f);
     for (int b = 0; b < n_bins && is_db; ++b) {
-        gain_per_db[static_cast<size_t>(b)] =
-            1.0f / (config.norm_std.empty() ? 1.0f : config.norm_std[config.norm_std.size() == 1 ? 0 : b]);
+        gain_per_db[static_cast<size_t>(b)] = 1.0f / config.norm_std_at(b);
     }
     gain_per_db_ = torch::from_blob(gain_per_db.data(), {1, 1, n_bins, 1}, torch::kFloat32).clone().to(device);
     // Noise and low-pass need the normalisation to get back to dB.

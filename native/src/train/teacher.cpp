@@ -14,12 +14,6 @@ namespace gs {
 
 namespace {
 
-// Value of a normalisation vector (size 0: `identity`, 1: one for all bins, else per bin) at bin b.
-float norm_value(const std::vector<float>& v, int b, float identity) {
-    if (v.empty()) return identity;
-    return v.size() == 1 ? v[0] : v[static_cast<size_t>(b)];
-}
-
 // Why the teacher cannot score the student's crops, or "".
 std::string check_compatible(const model_card& t, const feature_config& config, const std::vector<std::string>& labels,
                              int segment_frames) {
@@ -60,8 +54,8 @@ std::string build_teacher_table(const teacher_options& o, const std::vector<trac
     const int nb = config.n_bins();
     std::vector<float> scale(static_cast<size_t>(nb)), shift(static_cast<size_t>(nb));
     for (int b = 0; b < nb; ++b) {
-        const float ms = norm_value(config.norm_mean, b, 0.0f), ss = norm_value(config.norm_std, b, 1.0f);
-        const float mt = norm_value(m.card.features.norm_mean, b, 0.0f), st = norm_value(m.card.features.norm_std, b, 1.0f);
+        const float ms = config.norm_mean_at(b), ss = config.norm_std_at(b);
+        const float mt = m.card.features.norm_mean_at(b), st = m.card.features.norm_std_at(b);
         scale[static_cast<size_t>(b)] = ss / st;
         shift[static_cast<size_t>(b)] = (ms - mt) / st;
     }

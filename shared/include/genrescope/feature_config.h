@@ -40,6 +40,10 @@ struct feature_config {
     std::vector<float> norm_std;
 
     int n_bins() const;
+    // The normalisation at bin b, 0 <= b < n_bins(): the single value, the bin's own, or the identity
+    // (mean 0, std 1) when the vectors are empty.
+    float norm_mean_at(int b) const;
+    float norm_std_at(int b) const;
     mel_params mel() const;
     mfcc_params mfcc() const;
     chroma_params chroma() const;
