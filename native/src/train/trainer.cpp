@@ -477,8 +477,11 @@ int run_single(const train_options& o) {
             loss.backward();
             opt.step();
             ++st.step;
-            const torch::Tensor pred = logits.argmax(1).cpu();
-            for (int i = 0; i < b.n; ++i) correct += pred[i].item<int64_t>() == b.labels[i] ? 1 : 0;
+            // One copy of the batch's predictions to the host, read through an accessor (indexing the tensor
+            // would dispatch an op and synchronise per sample).
+            const torch::Tensor pred = logits.argmax(1).to(torch::kCPU, torch::kLong);
+            const auto p = pred.accessor<int64_t, 1>();
+            for (int i = 0; i < b.n; ++i) correct += p[i] == b.labels[static_cast<size_t>(i)] ? 1 : 0;
             loss_sum += loss_v * b.n;
             seen += b.n;
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
