@@ -43,6 +43,7 @@ const finishedFolds = (dir, k) => {
 };
 const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const sampleStd = (xs) => Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 const rows = [];
 for (const a of archs) {
   const A = read(join(runs, 'A', a.name, 'report.json'));
@@ -63,7 +64,13 @@ for (const a of archs) {
   let b_f1 = B ? `${B.test_track_macro_f1.mean.toFixed(3)} ± ${B.test_track_macro_f1.std.toFixed(3)}` : 'not run';
   if (!B) {
     const done = finishedFolds(join(runs, 'B', a.name), 5);
-    if (done.length > 0) {
+    if (done.length === 5) {
+      // Every fold finished as its own `--split kfold:5:I` run (no kfold_summary.json): the same mean and
+      // sample standard deviation that summarize_folds writes.
+      const ms = (xs, f) => `${f(mean(xs))} ± ${f(sampleStd(xs))}`;
+      b_acc = ms(done.map((f) => f.acc), pct);
+      b_f1 = ms(done.map((f) => f.f1), (x) => x.toFixed(3));
+    } else if (done.length > 0) {
       const which = `folds ${done.map((f) => f.fold).join(', ')} of 0-4 only`;
       b_acc = `${pct(mean(done.map((f) => f.acc)))} (${which})`;
       b_f1 = `${mean(done.map((f) => f.f1)).toFixed(3)} (${which})`;
@@ -158,7 +165,6 @@ for (const a of archs) {
 
 // Seed spread under protocol A: RUNS_DIR/A/<arch> (seed 1) beside RUNS_DIR/seeds/<any>/A/<arch> runs of the same
 // recipe with other --seed values; printed for every architecture with at least two seeds.
-const sampleStd = (xs) => Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 const seedDirs = existsSync(join(runs, 'seeds')) ? readdirSync(join(runs, 'seeds')).sort() : [];
 for (const a of archs) {
   const dirs = [join(runs, 'A', a.name), ...seedDirs.map((s) => join(runs, 'seeds', s, 'A', a.name))];
