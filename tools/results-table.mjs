@@ -4,7 +4,7 @@
 //   RUNS_DIR/B/<arch>/kfold_summary.json  protocol B (5-fold CV): mean +- std
 //   RUNS_DIR/seeds/<name>/A/<arch>/        protocol A again with other --seed values (seed spread)
 // Parameters come from `build/native/genrescope archs`; ONNX size and WASM ms/segment (batch 8, 1 thread,
-// tools/bench-ort.mjs) from the A run's model.onnx. A missing run prints "not run"; a k-fold run stopped part
+// tools/bench-ort.mjs) from the A run's model.onnx; $GENRESCOPE_BIN overrides the executable. A missing run prints "not run"; a k-fold run stopped part
 // way (no kfold_summary.json yet; `train --resume` continues it) prints the mean of its finished folds, marked.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,7 +18,7 @@ if (!runs) {
   console.error('usage: node tools/results-table.mjs RUNS_DIR [--no-bench]');
   process.exit(2);
 }
-const bin = join(root, 'build/native/genrescope');
+const bin = process.env.GENRESCOPE_BIN || join(root, 'build/native/genrescope');  // any build with the trainer
 const archs = execFileSync(bin, ['archs'], { encoding: 'utf8' })
   .trim()
   .split('\n')
