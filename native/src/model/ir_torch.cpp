@@ -56,6 +56,18 @@ const torch::Tensor& ir_module_impl::param(const ir_node& n, const char* name) c
     return params_.at(n.name + "." + name);
 }
 
+std::vector<torch::Tensor> ir_module_impl::recurrent_weights(const ir_node& n, bool bidirectional) const {
+    // torch::gru / torch::lstm's order, which is also cuDNN's: per direction weight_ih, weight_hh, bias_ih, bias_hh.
+    std::vector<torch::Tensor> flat;
+    for (const char* d : {"", "_reverse"}) {
+        if (std::string(d) == "_reverse" && !bidirectional) break;
+        for (const char* w : {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
+            flat.push_back(param(n, (std::string(w) + d).c_str()));
+        }
+    }
+    return flat;
+}
+
 torch::Tensor ir_module_impl::run_node(const ir_node& n, const std::vector<torch::Tensor>& in) {
     const torch::Tensor& x = in.at(0);
     switch (n.op) {
@@ -89,13 +101,7 @@ torch::Tensor ir_module_impl::run_node(const ir_node& n, const std::vector<torch
             const bool bidir = n.get_int("bidirectional") != 0;
             const int64_t hidden = n.get_int("hidden_size");
             const int64_t dirs = bidir ? 2 : 1;
-            std::vector<torch::Tensor> flat;
-            for (const char* d : {"", "_reverse"}) {
-                if (std::string(d) == "_reverse" && !bidir) break;
-                for (const char* w : {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
-                    flat.push_back(param(n, (std::string(w) + d).c_str()));
-                }
-            }
+            const std::vector<torch::Tensor> flat = recurrent_weights(n, bidir);
             const int64_t batch = x.size(1);
             torch::Tensor h0 = torch::zeros({dirs, batch, hidden}, x.options());
             torch::Tensor h_n;
@@ -176,6 +182,30 @@ std::string ir_module_impl::set_weights(const ir_weights& w) {
         tensor.copy_(src);
     }
     return "";
+}
+
+int ir_module_impl::compact_recurrent_weights(std::string& err) {
+    err.clear();
+    int compacted = 0;
+    for (const ir_node& n : graph_.nodes) {
+        if (n.op != ir_op::gru && n.op != ir_op::lstm) continue;
+        const bool bidir = n.get_int("bidirectional") != 0;
+        const std::vector<torch::Tensor> w = recurrent_weights(n, bidir);
+        if (!w.front().is_cuda() || !at::_use_cudnn_rnn_flatten_weight()) continue;
+        // ref: cudnnRNNMode_t (cuDNN API): CUDNN_LSTM = 2, CUDNN_GRU = 3
+        const int64_t mode = n.op == ir_op::lstm ? 2 : 3;
+        try {
+            torch::NoGradGuard no_grad;
+            // 4 tensors per direction (weight_ih, weight_hh, bias_ih, bias_hh); one layer; [T, N, F] input.
+            at::_cudnn_rnn_flatten_weight(w, 4, w.front().size(1), mode, n.get_int("hidden_size"), 0, 1, false, bidir);
+            ++compacted;
+        } catch (const std::exception& e) {
+            err = n.name + ": " + e.what();
+            const size_t eol = err.find('\n');
+            if (eol != std::string::npos) err.resize(eol);
+        }
+    }
+    return compacted;
 }
 
 std::string ir_module_impl::embedding_tensor() const {

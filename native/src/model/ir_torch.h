@@ -39,9 +39,16 @@ public:
     // The name of the tensor that feeds the final classifier layer (penultimate embedding), or "".
     std::string embedding_tensor() const;
 
+    // On CUDA with cuDNN: moves each GRU/LSTM node's weights into one contiguous buffer (the parameters become
+    // views of it), so cuDNN does not copy them into one at every call. Call after to(device), before the
+    // optimizer sees the parameters; a later to() undoes it (harmless, only slower). Returns the number of
+    // recurrent nodes compacted; "" in err, or why a node could not be (training goes on without it).
+    int compact_recurrent_weights(std::string& err);
+
 private:
     torch::Tensor run_node(const ir_node& n, const std::vector<torch::Tensor>& in);
     const torch::Tensor& param(const ir_node& n, const char* name) const;
+    std::vector<torch::Tensor> recurrent_weights(const ir_node& n, bool bidirectional) const;
 
     ir_graph graph_;
     std::map<std::string, torch::Tensor> params_;  // by IR full name

@@ -80,6 +80,11 @@ device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const st
     }
 }
 
+torch::Tensor device_batcher::upload(const torch::Tensor& host) const {
+    if (!device_.is_cuda()) return host.to(device_);
+    return host.pin_memory().to(device_, /*non_blocking=*/true);
+}
+
 void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::Tensor& y) const {
     const int64_t n = p.n, t_len = frames_, f_len = n_bins_;
     // Column of every (sample, frame) of the crops; frames past a track's end read the zero column.
@@ -95,7 +100,7 @@ void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::T
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
     // Columns [n * t_len] of a [f_len, *] tensor -> [n, 1, f_len, t_len].
     const auto gather = [&](const torch::Tensor& from, std::vector<int64_t>& columns) {
-        const torch::Tensor idx = torch::from_blob(columns.data(), {n * t_len}, i64).to(device_);
+        const torch::Tensor idx = upload(torch::from_blob(columns.data(), {n * t_len}, i64));
         return from.index_select(1, idx).view({f_len, n, t_len}).permute({1, 0, 2}).unsqueeze(1);
     };
     x = gather(data_, cols).contiguous();
@@ -106,7 +111,7 @@ void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::T
     for (int c : p.band_cut) cutting = cutting || c < f_len;
     if (cutting && norm_mean_.defined()) {
         std::vector<int64_t> cut(p.band_cut.begin(), p.band_cut.end());
-        const torch::Tensor c = torch::from_blob(cut.data(), {n, 1, 1, 1}, i64).to(device_);
+        const torch::Tensor c = upload(torch::from_blob(cut.data(), {n, 1, 1, 1}, i64));
         const torch::Tensor bins = torch::arange(f_len, i64.device(device_)).view({1, 1, f_len, 1});
         const torch::Tensor d = db();
         x = (torch::where(bins >= c, d.amin({1, 2, 3}, true), d) - norm_mean_) / norm_std_;
@@ -122,7 +127,7 @@ void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::T
             const float s = p.noise_snr_db[static_cast<size_t>(i)];
             atten[static_cast<size_t>(i)] = std::isfinite(s) ? std::pow(10.0f, -s / 10.0f) : 0.0f;
         }
-        const torch::Tensor a = torch::from_blob(atten.data(), {n, 1, 1, 1}, f32).to(device_);
+        const torch::Tensor a = upload(torch::from_blob(atten.data(), {n, 1, 1, 1}, f32));
         const torch::Tensor power = torch::pow(10.0f, db() / 10.0f);
         torch::Tensor noise = power.mean({1, 2, 3}, true) * a;
         if (noise_texture_.defined()) {
@@ -141,12 +146,12 @@ void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::T
         x = (10.0f * torch::log10(power + noise) - norm_mean_) / norm_std_;
     }
     // Gain (in dB, scaled per bin into normalised units).
-    torch::Tensor gain = torch::from_blob(const_cast<float*>(p.gain_db.data()), {n, 1, 1, 1}, f32).to(device_);
+    torch::Tensor gain = upload(torch::from_blob(const_cast<float*>(p.gain_db.data()), {n, 1, 1, 1}, f32));
     x.add_(gain * gain_per_db_);
     // SpecAugment: two frequency and two time masks per sample, built from index comparisons on the device.
     auto ints = [&](const std::vector<int>& v) {
         std::vector<int64_t> w(v.begin(), v.end());
-        return torch::from_blob(w.data(), {n, 2}, i64).clone().to(device_);
+        return upload(torch::from_blob(w.data(), {n, 2}, i64).clone());
     };
     const torch::Tensor fs = ints(p.freq_start), fw = ints(p.freq_width), ts = ints(p.time_start), tw = ints(p.time_width);
     const torch::Tensor fr = torch::arange(f_len, i64.device(device_)).view({1, 1, f_len});
@@ -159,11 +164,11 @@ void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::T
     bool mixing = false;
     for (int64_t i = 0; i < n; ++i) mixing = mixing || partner[static_cast<size_t>(i)] != i;
     if (mixing) {
-        const torch::Tensor perm = torch::from_blob(partner.data(), {n}, i64).to(device_);
-        const torch::Tensor lam = torch::from_blob(const_cast<float*>(p.mix_lambda.data()), {n, 1, 1, 1}, f32).to(device_);
+        const torch::Tensor perm = upload(torch::from_blob(partner.data(), {n}, i64));
+        const torch::Tensor lam = upload(torch::from_blob(const_cast<float*>(p.mix_lambda.data()), {n, 1, 1, 1}, f32));
         x = lam * x + (1.0f - lam) * x.index_select(0, perm);
     }
-    y = torch::from_blob(const_cast<float*>(p.targets.data()), {n, n_classes_}, f32).to(device_);
+    y = upload(torch::from_blob(const_cast<float*>(p.targets.data()), {n, n_classes_}, f32));
     if (device_.is_cpu()) {
         y = y.clone();  // from_blob does not own the plan's memory
     }

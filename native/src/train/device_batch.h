@@ -25,6 +25,11 @@ public:
     // x: [n, 1, n_bins, segment_frames], y: [n, n_classes] soft targets, both on the device.
     void materialize(const batch_plan& p, torch::Tensor& x, torch::Tensor& y) const;
 
+    // A host tensor on the training device. On CUDA it goes through pinned memory without waiting: `host` is
+    // copied at once (its memory may be reused right after) and the transfer queues behind the GPU's work,
+    // where a plain .to(device) synchronises the stream. On the CPU: `host` itself.
+    torch::Tensor upload(const torch::Tensor& host) const;
+
     // Bytes of feature data held on the device.
     int64_t bytes() const { return data_.numel() * static_cast<int64_t>(sizeof(float)); }
 

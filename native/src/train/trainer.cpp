@@ -432,6 +432,15 @@ int run_single(const train_options& o) {
         }
         if (!o.quiet) std::fprintf(stderr, "resumed after epoch %d (best valid track accuracy %.4f)\n", st.epoch, st.best_metric);
     }
+    if (device.is_cuda()) {
+        // After to(device) and any checkpoint load (both leave every weight in its own buffer).
+        std::string rnn_err;
+        model->compact_recurrent_weights(rnn_err);
+        if (!rnn_err.empty()) {
+            std::fprintf(stderr, "note: recurrent weights not compacted (%s); cuDNN copies them at every step\n",
+                         rnn_err.c_str());
+        }
+    }
     if (!o.quiet) {
         std::fprintf(stderr, "train %s on %s: %zu train / %zu valid / %zu test tracks, %d classes, %d x %d input, %lld params, %s\n",
                      arch.name.c_str(), ctx.split_spec.c_str(), ctx.sets.train.size(), ctx.sets.valid.size(),
@@ -448,6 +457,12 @@ int run_single(const train_options& o) {
         std::mt19937_64 rng(static_cast<uint64_t>(o.seed) * 1000003ull + static_cast<uint64_t>(epoch));
         torch::manual_seed(static_cast<uint64_t>(o.seed) * 7919ull + static_cast<uint64_t>(epoch));
         model->train();
+        // The epoch's loss and correct-prediction sums stay on the device; the host reads them every
+        // `read_every` steps. On CUDA a read waits for the GPU to finish, so reading every step would stop the
+        // CPU from queueing the next step while the GPU runs this one. On the CPU a read is free.
+        const int read_every = device.is_cuda() ? 16 : 1;
+        const torch::Tensor loss_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+        const torch::Tensor correct_acc = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
         double loss_sum = 0, correct = 0, seen = 0;
         const auto t0 = std::chrono::steady_clock::now();
         for (int s = 1; s <= steps; ++s) {
@@ -468,22 +483,27 @@ int run_single(const train_options& o) {
                 logits = model->forward(x);
             }
             torch::Tensor loss = -(y * torch::log_softmax(logits, 1)).sum(1).mean();
-            const double loss_v = loss.item<double>();
-            if (!std::isfinite(loss_v)) {
-                std::fprintf(stderr, "\ngenrescope train: the loss became %s at epoch %d step %d; try a lower --lr (now %g)\n",
-                             std::isnan(loss_v) ? "NaN" : "infinite", epoch, s, base_lr);
-                return 1;
-            }
             loss.backward();
             opt.step();
             ++st.step;
-            // One copy of the batch's predictions to the host, read through an accessor (indexing the tensor
-            // would dispatch an op and synchronise per sample).
-            const torch::Tensor pred = logits.argmax(1).to(torch::kCPU, torch::kLong);
-            const auto p = pred.accessor<int64_t, 1>();
-            for (int i = 0; i < b.n; ++i) correct += p[i] == b.labels[static_cast<size_t>(i)] ? 1 : 0;
-            loss_sum += loss_v * b.n;
+            {
+                torch::NoGradGuard no_grad;
+                const torch::Tensor labels =
+                    batcher.upload(torch::from_blob(b.labels.data(), {b.n}, torch::kInt32)).to(torch::kInt64);
+                loss_acc.add_(loss.detach().to(torch::kFloat64) * b.n);
+                correct_acc.add_(logits.detach().argmax(1).eq(labels).sum());
+            }
             seen += b.n;
+            if (s % read_every != 0 && s != steps) continue;
+            loss_sum = loss_acc.item<double>();
+            correct = static_cast<double>(correct_acc.item<int64_t>());
+            if (!std::isfinite(loss_sum)) {
+                // Found at the first read after it happened (within read_every steps); the weights of this
+                // epoch are not kept (no checkpoint is written).
+                std::fprintf(stderr, "\ngenrescope train: the loss became %s in epoch %d by step %d; try a lower --lr (now %g)\n",
+                             std::isnan(loss_sum) ? "NaN" : "infinite", epoch, s, base_lr);
+                return 1;
+            }
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             const double rate = seen / std::max(secs, 1e-9);
             const double eta = (static_cast<double>(total_steps - st.step) * batch) / std::max(rate, 1e-9);
