@@ -184,9 +184,8 @@ std::string ir_module_impl::set_weights(const ir_weights& w) {
     return "";
 }
 
-int ir_module_impl::compact_recurrent_weights(std::string& err) {
-    err.clear();
-    int compacted = 0;
+std::string ir_module_impl::compact_recurrent_weights() {
+    std::string err;
     for (const ir_node& n : graph_.nodes) {
         if (n.op != ir_op::gru && n.op != ir_op::lstm) continue;
         const bool bidir = n.get_int("bidirectional") != 0;
@@ -198,14 +197,13 @@ int ir_module_impl::compact_recurrent_weights(std::string& err) {
             torch::NoGradGuard no_grad;
             // 4 tensors per direction (weight_ih, weight_hh, bias_ih, bias_hh); one layer; [T, N, F] input.
             at::_cudnn_rnn_flatten_weight(w, 4, w.front().size(1), mode, n.get_int("hidden_size"), 0, 1, false, bidir);
-            ++compacted;
         } catch (const std::exception& e) {
             err = n.name + ": " + e.what();
             const size_t eol = err.find('\n');
             if (eol != std::string::npos) err.resize(eol);
         }
     }
-    return compacted;
+    return err;
 }
 
 std::string ir_module_impl::embedding_tensor() const {

@@ -41,9 +41,9 @@ public:
 
     // On CUDA with cuDNN: moves each GRU/LSTM node's weights into one contiguous buffer (the parameters become
     // views of it), so cuDNN does not copy them into one at every call. Call after to(device), before the
-    // optimizer sees the parameters; a later to() undoes it (harmless, only slower). Returns the number of
-    // recurrent nodes compacted; "" in err, or why a node could not be (training goes on without it).
-    int compact_recurrent_weights(std::string& err);
+    // optimizer sees the parameters; a later to() undoes it (harmless, only slower). A no-op on the CPU.
+    // Returns "", or why a node could not be compacted (training goes on without it).
+    std::string compact_recurrent_weights();
 
 private:
     torch::Tensor run_node(const ir_node& n, const std::vector<torch::Tensor>& in);

@@ -432,14 +432,9 @@ int run_single(const train_options& o) {
         }
         if (!o.quiet) std::fprintf(stderr, "resumed after epoch %d (best valid track accuracy %.4f)\n", st.epoch, st.best_metric);
     }
-    if (device.is_cuda()) {
-        // After to(device) and any checkpoint load (both leave every weight in its own buffer).
-        std::string rnn_err;
-        model->compact_recurrent_weights(rnn_err);
-        if (!rnn_err.empty()) {
-            std::fprintf(stderr, "note: recurrent weights not compacted (%s); cuDNN copies them at every step\n",
-                         rnn_err.c_str());
-        }
+    // After to(device) and any checkpoint load (both leave every weight in its own buffer).
+    if (!(err = model->compact_recurrent_weights()).empty()) {
+        std::fprintf(stderr, "note: recurrent weights not compacted (%s); cuDNN copies them at every step\n", err.c_str());
     }
     if (!o.quiet) {
         std::fprintf(stderr, "train %s on %s: %zu train / %zu valid / %zu test tracks, %d classes, %d x %d input, %lld params, %s\n",
