@@ -24,6 +24,7 @@
 #include "model/ir_torch.h"
 #include "train/device_batch.h"
 #include "train/finalize.h"
+#include "train/heap_reuse.h"
 #include "train/train_data.h"
 
 namespace fs = std::filesystem;
@@ -294,6 +295,9 @@ int run_all_folds(const train_options& o, int k) {
 }  // namespace
 
 int run_training(const train_options& o) {
+    // Without this, CPU training spends most of its time in page faults (heap_reuse.h).
+    const std::string heap = keep_large_blocks_on_heap();
+    if (!heap.empty() && !o.quiet) std::fprintf(stderr, "note: %s (CPU training may be slower)\n", heap.c_str());
     int k = 0;
     char tail = 0;
     if (std::sscanf(o.split.c_str(), "kfold:%d%c", &k, &tail) == 1) {
