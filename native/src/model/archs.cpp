@@ -279,29 +279,21 @@ std::string build_arch(const std::string& name, int64_t n_bins, int64_t n_frames
     graph_builder b(name, n_bins, n_frames, n_classes);
     const std::string x = level_align ? b.level_align(b.input()) : b.input();
     std::string logits;
-    if (name == "genrescope_cnn") {
+    if (name == "genrescope_cnn" || name == "gs_cnn_wide") {
         // Input batch norm, a stem at full resolution, then residual stages on a 4x4-pooled map (genre lives
         // in timbre and rhythm over seconds, not in single frames or bins).
-        // Sized for the browser (~27M multiply-adds, ~0.2M parameters per 3-s segment of 128 x 129).
+        // Sized for the browser (~28M multiply-adds, ~0.2M parameters per 3-s segment of 128 x 129).
+        // gs_cnn_wide, a candidate successor at the same cost: 96 mel bins instead of 128 pay for 28/56/112
+        // channels instead of 24/48/96 (docs/RESULTS.md, session 11: not better on validation, so not the default).
+        const int64_t w = name == "genrescope_cnn" ? 24 : 28;
         std::string h = b.conv_bn_relu(b.bn(x), 16);
         h = b.pool(h, 4, 4);
-        h = b.pool(b.residual(h, 24), 2, 2);
-        h = b.pool(b.residual(h, 48), 2, 2);
-        h = b.residual(h, 96);
+        h = b.pool(b.residual(h, w), 2, 2);
+        h = b.pool(b.residual(h, 2 * w), 2, 2);
+        h = b.residual(h, 4 * w);
         // Frequency-aware pooling: average over time per frequency band, then both max and mean over
         // frequency, so "which band" and "how much overall" both reach the classifier.
         const std::string per_band = b.reduce(h, 3, false);  // [N, C, F']
-        const std::string pooled = b.concat({b.reduce(per_band, 2, true), b.reduce(per_band, 2, false)});
-        logits = b.linear(b.dropout(pooled, 0.3), n_classes);
-    } else if (name == "gs_cnn_wide") {
-        // A candidate successor of genrescope_cnn at the same cost (~28M multiply-adds per segment): 96 mel bins
-        // instead of 128 pay for 28/56/112 channels instead of 24/48/96 (docs/RESULTS.md, session 11: not better
-        // on validation, so not the default).
-        std::string h = b.pool(b.conv_bn_relu(b.bn(x), 16), 4, 4);
-        h = b.pool(b.residual(h, 28), 2, 2);
-        h = b.pool(b.residual(h, 56), 2, 2);
-        h = b.residual(h, 112);
-        const std::string per_band = b.reduce(h, 3, false);
         const std::string pooled = b.concat({b.reduce(per_band, 2, true), b.reduce(per_band, 2, false)});
         logits = b.linear(b.dropout(pooled, 0.3), n_classes);
     } else if (name == "dong2018") {
