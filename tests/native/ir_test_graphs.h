@@ -35,13 +35,14 @@ public:
     std::string input() const { return g.input; }
 
     std::string conv(const std::string& x, int64_t out, int64_t kh, int64_t kw, int64_t sh = 1, int64_t sw = 1,
-                     int64_t ph = 0, int64_t pw = 0) {
+                     int64_t ph = 0, int64_t pw = 0, int64_t groups = 1) {
         const shape_t& s = shape.at(x);
         ir_node& n = add(ir_op::conv2d, "conv", {x},
                          {1, out, (s[2] + 2 * ph - kh) / sh + 1, (s[3] + 2 * pw - kw) / sw + 1});
         n.ints = {{"out_channels", out}, {"kernel_h", kh}, {"kernel_w", kw}, {"stride_h", sh},
                   {"stride_w", sw},      {"pad_h", ph},    {"pad_w", pw}};
-        n.params = {{"weight", {out, s[1], kh, kw}}, {"bias", {out}}};
+        if (groups != 1) n.ints["groups"] = groups;
+        n.params = {{"weight", {out, s[1] / groups, kh, kw}}, {"bias", {out}}};
         return n.output;
     }
     std::string bn(const std::string& x, double eps = 1e-5) {
@@ -209,6 +210,14 @@ inline std::vector<std::pair<std::string, ir_graph>> test_graphs() {
         const std::string c = b.concat({p, b.pool(b.input(), true, 2, 2, 2, 2)}, 3);  // [1, 4, 10]
         std::string x = b.dropout(b.relu(b.bn(b.linear(b.flatten(c), 16))));
         out.emplace_back("flatten_mlp", b.finish(b.linear(x, 3)));
+    }
+    {   // grouped convolutions: depthwise (groups = channels, with stride), 2 groups, then a 1x1 pointwise
+        test_builder b(8, 10, 4);
+        std::string x = b.relu(b.bn(b.conv(b.input(), 4, 3, 3, 1, 1, 1, 1)));  // [4, 8, 10]
+        x = b.relu(b.bn(b.conv(x, 4, 3, 3, 2, 1, 1, 1, 4)));                   // depthwise: [4, 4, 10]
+        x = b.relu(b.conv(x, 6, 3, 3, 1, 1, 1, 1, 2));                          // 2 groups of 2 -> 3
+        x = b.relu(b.bn(b.conv(x, 8, 1, 1)));                                   // pointwise: [8, 4, 10]
+        out.emplace_back("grouped_conv", b.finish(b.linear(b.global_pool(x, false), 4)));
     }
     {   // bidirectional GRU over the frames
         test_builder b(8, 10, 4);

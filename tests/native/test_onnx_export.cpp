@@ -118,6 +118,8 @@ TEST(ModelIr, ShapeErrors) {
         {"output is input", [](ir_graph& g) { g.nodes[0].output = g.input; }},
         {"arity", [](ir_graph& g) { g.nodes[1].inputs.push_back(g.input); }},
         {"kernel 0", [](ir_graph& g) { g.nodes[0].ints["kernel_h"] = 0; }},
+        {"groups 0", [](ir_graph& g) { g.nodes[0].ints["groups"] = 0; }},
+        {"groups not dividing", [](ir_graph& g) { g.nodes[0].ints["groups"] = 2; }},
         {"kernel too big", [](ir_graph& g) { g.nodes[0].ints["kernel_w"] = 9; }},
         {"param shape", [](ir_graph& g) { g.nodes[0].params[0].shape[1] = 2; }},
         {"missing param", [](ir_graph& g) { g.nodes[3].params.pop_back(); }},

@@ -40,23 +40,26 @@ void conv2d(const ir_node& n, const node_weights& p, const tensor& x, const shap
     const int64_t kh = n.get_int("kernel_h"), kw = n.get_int("kernel_w");
     const int64_t sh = n.get_int("stride_h", 1), sw = n.get_int("stride_w", 1);
     const int64_t ph = n.get_int("pad_h", 0), pw = n.get_int("pad_w", 0);
+    const int64_t G = n.get_int("groups", 1), Cg = C / G, Og = O / G;  // channels per group, in and out
     const float* wt = p("weight");
     const float* b = p("bias");
     for (int64_t b_i = 0; b_i < xs[0]; ++b_i)
         for (int64_t o = 0; o < O; ++o)
             for (int64_t i = 0; i < OH; ++i)
                 for (int64_t j = 0; j < OW; ++j) {
-                    // ref: PyTorch Conv2d: out(n, o) = bias(o) + sum_c weight(o, c) * input(n, c) (cross-correlation)
+                    // ref: PyTorch Conv2d: out(n, o) = bias(o) + sum_c weight(o, c) * input(n, g*Cg + c) over the
+                    // Cg input channels of output o's group g = o / Og (cross-correlation)
                     double acc = b[o];
-                    for (int64_t c = 0; c < C; ++c)
+                    const int64_t c0 = (o / Og) * Cg;
+                    for (int64_t c = 0; c < Cg; ++c)
                         for (int64_t u = 0; u < kh; ++u) {
                             const int64_t r = i * sh + u - ph;
                             if (r < 0 || r >= H) continue;
                             for (int64_t v = 0; v < kw; ++v) {
                                 const int64_t q = j * sw + v - pw;
                                 if (q < 0 || q >= W) continue;
-                                acc += static_cast<double>(wt[((o * C + c) * kh + u) * kw + v]) *
-                                       x[((b_i * C + c) * H + r) * W + q];
+                                acc += static_cast<double>(wt[((o * Cg + c) * kh + u) * kw + v]) *
+                                       x[((b_i * C + c0 + c) * H + r) * W + q];
                             }
                         }
                     y[((b_i * O + o) * OH + i) * OW + j] = static_cast<float>(acc);

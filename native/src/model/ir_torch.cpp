@@ -74,7 +74,7 @@ torch::Tensor ir_module_impl::run_node(const ir_node& n, const std::vector<torch
         case ir_op::conv2d:
             return torch::conv2d(x, param(n, "weight"), param(n, "bias"),
                                  {n.get_int("stride_h", 1), n.get_int("stride_w", 1)},
-                                 {n.get_int("pad_h"), n.get_int("pad_w")});
+                                 {n.get_int("pad_h"), n.get_int("pad_w")}, {1, 1}, n.get_int("groups", 1));
         case ir_op::batch_norm:
             // ref: torch.nn.BatchNorm (momentum 0.1; batch statistics while training)
             return torch::batch_norm(x, param(n, "weight"), param(n, "bias"), param(n, "running_mean"),

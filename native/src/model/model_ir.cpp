@@ -96,12 +96,18 @@ std::string infer_node(const ir_node& n, const std::vector<shape_t>& in, shape_t
         const int64_t o = n.get_int("out_channels"), kh = n.get_int("kernel_h"), kw = n.get_int("kernel_w");
         const int64_t sh = n.get_int("stride_h", 1), sw = n.get_int("stride_w", 1);
         const int64_t ph = n.get_int("pad_h", 0), pw = n.get_int("pad_w", 0);
-        if (o < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0) {
-            return "bad attributes (need out_channels, kernel_h, kernel_w, stride_h, stride_w >= 1, pad_h, pad_w >= 0)";
+        const int64_t groups = n.get_int("groups", 1);
+        if (o < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || groups < 1) {
+            return "bad attributes (need out_channels, kernel_h, kernel_w, stride_h, stride_w, groups >= 1, "
+                   "pad_h, pad_w >= 0)";
+        }
+        if (x[1] % groups != 0 || o % groups != 0) {
+            return "groups " + std::to_string(groups) + " must divide the input channels (" + std::to_string(x[1]) +
+                   ") and out_channels (" + std::to_string(o) + ")";
         }
         out = {x[0], o, window_out(x[2], kh, sh, ph), window_out(x[3], kw, sw, pw)};
         if (out[2] < 1 || out[3] < 1) return "kernel larger than padded input " + shape_str(x);
-        params = {{"weight", {o, x[1], kh, kw}}, {"bias", {o}}};
+        params = {{"weight", {o, x[1] / groups, kh, kw}}, {"bias", {o}}};
         return "";
     }
     case ir_op::batch_norm: {

@@ -16,7 +16,8 @@ namespace gs {
 
 enum class ir_op {
     // [N,C,H,W] -> [N,O,H',W']. ints: out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w
-    // (zero padding, symmetric; dilation 1, groups 1). params: weight [O,C,kh,kw], bias [O].
+    // (zero padding, symmetric; dilation 1), groups (default 1; C and O divisible by it; groups = C = O is a
+    // depthwise convolution). params: weight [O,C/groups,kh,kw], bias [O].
     conv2d,
     // [N,C,...] -> same. floats: eps. params: weight [C], bias [C], running_mean [C], running_var [C].
     // In training mode it normalises with batch statistics and updates the running ones (momentum 0.1).

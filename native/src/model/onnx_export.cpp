@@ -170,7 +170,7 @@ void export_node(graph_builder& b, const ir_node& n, const ir_weights& w, const 
         onnx::NodeProto* c = b.node("Conv", n.name, {in[0], n.name + ".weight", n.name + ".bias"}, {y});
         attr_string(c, "auto_pad", "NOTSET");
         attr_ints(c, "dilations", {1, 1});
-        attr_int(c, "group", 1);
+        attr_int(c, "group", n.get_int("groups", 1));
         attr_ints(c, "kernel_shape", {n.get_int("kernel_h"), n.get_int("kernel_w")});
         attr_ints(c, "pads", {ph, pw, ph, pw});  // ref: ONNX Conv pads = [h_begin, w_begin, h_end, w_end]
         attr_ints(c, "strides", {n.get_int("stride_h", 1), n.get_int("stride_w", 1)});
