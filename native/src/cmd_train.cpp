@@ -31,7 +31,7 @@ int cmd_train(int argc, char** argv) {
                {"data", "list", "split", "arch", "feature", "run-dir", "out", "cache-dir", "device", "epochs", "batch-size",
                 "lr", "weight-decay", "warmup-epochs", "label-smoothing", "mixup", "spec-augment", "gain-db", "noise-prob",
                 "noise-texture", "band-limit", "teacher", "teacher-weight", "teacher-temp",
-                "crops-per-track", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align"},
+                "crops-per-track", "ema", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align"},
                {"resume", "quiet"});
     train_options o;
     o.data_dir = a.get("data");
@@ -56,6 +56,7 @@ int cmd_train(int argc, char** argv) {
     o.noise_texture = a.get_int("noise-texture", -1, 0, 1);
     o.band_limit = a.get_double("band-limit", -1, 0, 1);
     o.crops_per_track = a.get_int("crops-per-track", 8, 1, 10000);
+    o.ema_decay = a.get_double("ema", 0, 0, 0.99999);
     o.patience = a.get_int("patience", 15, 1, 100000);
     o.seed = a.get_int("seed", 1, 0, 2147483647);
     o.threads = a.get_int("threads", 0, 0, 1024);

@@ -51,6 +51,21 @@ if grep -q "resumed after epoch" "$work/b.err"; then ok "resumed from the checkp
 if [ "$(json "$work/run_b/model.json" "j.onnx_sha256")" = "$sha" ]; then ok "resumed run ends with the identical model"; else bad "resumed model differs: $(cat "$work/b.out") vs $(cat "$work/a.out")"; fi
 if [ "$(json "$work/run_b/report.json" "j.metrics.test.track.accuracy")" = "$acc" ]; then ok "resumed run reaches the same metrics"; else bad "metrics differ after resume"; fi
 
+# 2b. --ema: the weight average is in the checkpoint, so a stopped and resumed run ends with the same model.
+"$bin" train "${common[@]}" --ema 0.9 --run-dir "$work/ema_a" --quiet >/dev/null 2>"$work/ea.err"
+"$bin" train "${common[@]}" --ema 0.9 --run-dir "$work/ema_b" --quiet --stop-after-epochs 2 >/dev/null 2>&1
+"$bin" train "${common[@]}" --ema 0.9 --run-dir "$work/ema_b" --quiet --resume >/dev/null 2>"$work/eb.err"
+sha_ea="$(json "$work/ema_a/model.json" "j.onnx_sha256")"
+sha_eb="$(json "$work/ema_b/model.json" "j.onnx_sha256")"
+if [ -n "$sha_ea" ] && [ "$sha_ea" = "$sha_eb" ] && [ "$sha_ea" != "$sha" ]; then
+    ok "--ema: resumed run ends with the identical model, which differs from the raw weights' model"
+else bad "--ema: uninterrupted $sha_ea, resumed $sha_eb, raw $sha; $(tail -2 "$work/ea.err") $(tail -2 "$work/eb.err")"; fi
+if [ "$(json "$work/ema_a/model.json" "j.training.weight_average_decay")" = "0.9" ]; then ok "--ema recorded in the card"
+else bad "the card does not record --ema"; fi
+"$bin" train "${common[@]}" --ema 0.9 --run-dir "$work/run_a" --resume >/dev/null 2>"$work/ec.err"; rc=$?
+if [ "$rc" != 0 ] && grep -q "no weight average" "$work/ec.err"; then ok "--ema --resume on a run without it: clear error"
+else bad "--ema --resume on a plain run: exit $rc, $(tail -2 "$work/ec.err")"; fi
+
 # 3. classify: every shared clip (wav, mp3, ogg, flac) and every bad file, as JSON; the run goes on past errors.
 model="$work/run_a/model.onnx"
 files=("$shared"/clips/*.* "$shared"/clips/bad/*)

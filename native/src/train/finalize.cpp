@@ -350,6 +350,7 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     aug.set("noise_texture", ctx.options.noise_texture == 1);
     aug.set("band_limit", ctx.options.band_limit);
     tr.set("augment", aug);
+    if (ctx.options.ema_decay > 0) tr.set("weight_average_decay", ctx.options.ema_decay);
     if (!ctx.teacher.arch.empty()) {
         json_value t = json_value::object();
         t.set("arch", ctx.teacher.arch);

@@ -26,6 +26,7 @@
 #include "train/finalize.h"
 #include "train/heap_reuse.h"
 #include "train/train_data.h"
+#include "train/weight_ema.h"
 
 namespace fs = std::filesystem;
 
@@ -139,12 +140,17 @@ private:
 // [SECTION] checkpoints -----------------------------------------------------------------------------------
 
 std::string save_checkpoint(const std::string& path, ir_module& model, torch::optim::Optimizer& opt,
-                            const train_state& st) {
+                            const weight_ema& ema, const train_state& st) {
     try {
         torch::serialize::OutputArchive ar;
         torch::serialize::OutputArchive model_ar, opt_ar, best_ar;
         model->save(model_ar);
         opt.save(opt_ar);
+        if (ema.enabled()) {
+            torch::serialize::OutputArchive ema_ar;
+            ema.save(ema_ar);
+            ar.write("ema", ema_ar);
+        }
         for (const auto& [name, values] : st.best_weights) {
             best_ar.write(name, torch::from_blob(const_cast<float*>(values.data()), {static_cast<int64_t>(values.size())},
                                                  torch::kFloat32).clone());
@@ -166,7 +172,8 @@ std::string save_checkpoint(const std::string& path, ir_module& model, torch::op
     return "";
 }
 
-std::string load_checkpoint(const std::string& path, ir_module& model, torch::optim::Optimizer& opt, train_state& st) {
+std::string load_checkpoint(const std::string& path, ir_module& model, torch::optim::Optimizer& opt, weight_ema& ema,
+                            train_state& st) {
     try {
         torch::serialize::InputArchive ar, model_ar, opt_ar, best_ar;
         ar.load_from(path);
@@ -175,6 +182,12 @@ std::string load_checkpoint(const std::string& path, ir_module& model, torch::op
         ar.read("best", best_ar);
         model->load(model_ar);
         opt.load(opt_ar);
+        if (ema.enabled()) {
+            torch::serialize::InputArchive ema_ar;
+            if (!ar.try_read("ema", ema_ar)) return "checkpoint " + path + " has no weight average (trained without --ema)";
+            const std::string e = ema.load(ema_ar);
+            if (!e.empty()) return "checkpoint " + path + ": " + e;
+        }
         c10::IValue v;
         ar.read("epoch", v);
         st.epoch = static_cast<int>(v.toInt());
@@ -423,6 +436,8 @@ int run_single(const train_options& o) {
     const int64_t total_steps = static_cast<int64_t>(steps) * epochs;
     const int64_t warmup_steps = std::min<int64_t>(static_cast<int64_t>(o.warmup_epochs * steps), total_steps / 5);
 
+    // Holds references to the model's weight tensors: a checkpoint load below copies into the same tensors.
+    weight_ema ema(model, o.ema_decay);
     train_state st;
     const std::string ckpt = ctx.run_dir + "/checkpoint.pt";
     if (o.resume) {
@@ -430,7 +445,7 @@ int run_single(const train_options& o) {
             std::fprintf(stderr, "genrescope train: --resume: no checkpoint at %s\n", ckpt.c_str());
             return 1;
         }
-        if (!(err = load_checkpoint(ckpt, model, opt, st)).empty()) {
+        if (!(err = load_checkpoint(ckpt, model, opt, ema, st)).empty()) {
             std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
             return 1;
         }
@@ -485,6 +500,7 @@ int run_single(const train_options& o) {
             loss.backward();
             opt.step();
             ++st.step;
+            ema.update(st.step);
             {
                 torch::NoGradGuard no_grad;
                 const torch::Tensor labels =
@@ -519,6 +535,7 @@ int run_single(const train_options& o) {
         // Without a validation set (--split none: the final model on all data) nothing is selected: the
         // schedule runs its full length and the last epoch's weights are kept.
         const bool has_valid = !ctx.sets.valid.empty();
+        ema.swap();  // with --ema, validate and keep the average; swapped back before the next epoch
         rec.valid_segment_accuracy = rec.valid_track_accuracy = NAN;
         if (has_valid) {
             set_predictions valid;
@@ -533,6 +550,7 @@ int run_single(const train_options& o) {
             st.best_epoch = epoch;
             st.best_weights = model->weights();
         }
+        ema.swap();
         st.epoch = epoch;
         st.history_json = history_to_json(st);
         if (!o.quiet && !has_valid) {
@@ -542,7 +560,7 @@ int run_single(const train_options& o) {
                          epoch, rec.valid_segment_accuracy, rec.valid_track_accuracy, st.best_metric, st.best_epoch,
                          epoch_s);
         }
-        if (!(err = save_checkpoint(ckpt, model, opt, st)).empty()) {
+        if (!(err = save_checkpoint(ckpt, model, opt, ema, st)).empty()) {
             std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
             return 1;
         }

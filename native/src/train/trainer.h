@@ -33,6 +33,8 @@ struct train_options {
     int level_align = -1;              // 0/1: start the graph with a level_align node (log-mel); -1 = arch default
     teacher_options teacher;           // distillation from a trained model (off when its path is ""); with
                                        // kfold:K, "{fold}" in the path becomes the fold's index
+    double ema_decay = 0;              // > 0: validate, select and export an exponential moving average of the
+                                       // weights with this decay per step, in [0, 1) (weight_ema.h); 0 = off
     int crops_per_track = 8;           // training segments drawn per training track per epoch (chosen on
                                        // GTZAN protocol A validation: 2 -> 0.651, 8 -> 0.679 track accuracy)
     int patience = 15;                 // epochs without a better validation track accuracy before stopping
