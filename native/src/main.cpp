@@ -54,6 +54,8 @@ const char* kUsage =
     "        --teacher M.onnx (distillation: each target mixes in a trained model's softened prediction for the\n"
     "          clean crop; same features and labels; with kfold:K, {fold} in M becomes the fold index)\n"
     "          --teacher-weight W (0.5: its share of the target)  --teacher-temp T (2: its logits / T)\n"
+    "        --ema D (validate, select and export a moving average of the weights, decay D per step in [0, 1);\n"
+    "          0.995 averages the last ~200 steps; default 0: off)\n"
     "        --patience N  --seed N  --threads N  --quiet\n"
     "        --resume (continue a stopped run from RUN/checkpoint.pt; with kfold:K, folds that finished are kept)\n"
     "\n"
