@@ -37,7 +37,7 @@ TEST(WeightEma, FollowsTheFormulaForParametersAndBuffers) {
     fill(m, 0.0f);
     weight_ema ema(m, 0.9);
     ASSERT_TRUE(ema.enabled());
-    // Steps 1..3 with the weights at 1: avg_t = d_t avg_{t-1} + (1 - d_t), d_t = min(0.9, (1 + t) / (10 + t)).
+    // 40 steps with the weights at 1: avg_t = d_t avg_{t-1} + (1 - d_t), d_t = min(0.9, (1 + t) / (10 + t)).
     double want = 0.0;
     fill(m, 1.0f);
     for (int64_t t = 1; t <= 40; ++t) {
@@ -87,6 +87,31 @@ TEST(WeightEma, CheckpointRoundTrip) {
     torch::serialize::InputArchive in_small;
     in_small.load_from(small_path);
     EXPECT_NE(ema2.load(in_small), "");
+}
+
+TEST(WeightEma, LeavesLevelAlignConstantAlone) {
+    ir_graph g;
+    ASSERT_EQ(build_arch("genrescope_cnn", 16, 16, 3, g, true), "");
+    ir_module m(g);
+    std::string constant;
+    for (const ir_node& n : g.nodes) {
+        if (n.op == ir_op::level_align) constant = n.name + ".db_per_unit";
+    }
+    ASSERT_FALSE(constant.empty());
+    fill(m, 0.0f);
+    weight_ema ema(m, 0.995);
+    // Every tensor moves to 1 and the constant to 7.3 (in training only set_level_align sets it, before the
+    // average starts; moving it here shows whether the average holds a copy of it).
+    fill(m, 1.0f);
+    {
+        torch::NoGradGuard no_grad;
+        m->tensor(constant).fill_(7.3f);
+    }
+    for (int64_t t = 1; t <= 5; ++t) ema.update(t);  // few enough that the average still lags (by ~0.2%)
+    ema.swap();
+    // The swap leaves the constant as the model has it: it is not part of the average.
+    EXPECT_TRUE(torch::equal(m->tensor(constant), torch::full_like(m->tensor(constant), 7.3f)));
+    EXPECT_LT(first_param(m), 1.0f);  // the trained params do hold the average
 }
 
 TEST(WeightEma, OffChangesNothing) {

@@ -35,6 +35,8 @@ public:
     ir_weights weights() const;
     // Loads weights by IR name; every param must be present with the right number of values.
     std::string set_weights(const ir_weights& w);
+    // The live tensor of one param by IR full name ("<node>.<param>"); throws std::out_of_range if unknown.
+    const torch::Tensor& tensor(const std::string& ir_name) const { return params_.at(ir_name); }
 
     // The name of the tensor that feeds the final classifier layer (penultimate embedding), or "".
     std::string embedding_tensor() const;

@@ -274,7 +274,11 @@ std::string ir_infer_shapes(const ir_graph& g, int64_t batch, std::map<std::stri
 
 bool ir_param_is_buffer(const ir_node& n, const std::string& param) {
     return (n.op == ir_op::batch_norm && (param == "running_mean" || param == "running_var")) ||
-           n.op == ir_op::level_align;
+           ir_param_is_constant(n, param);
+}
+
+bool ir_param_is_constant(const ir_node& n, const std::string& /*param*/) {
+    return n.op == ir_op::level_align;
 }
 
 int64_t ir_count_parameters(const ir_graph& g) {

@@ -107,6 +107,10 @@ std::string ir_infer_shapes(const ir_graph& g, int64_t batch, std::map<std::stri
 // and level_align's constant.
 bool ir_param_is_buffer(const ir_node& n, const std::string& param);
 
+// True for params that nothing in training changes: level_align's constant (set from the feature
+// normalisation before training). A subset of the buffers above.
+bool ir_param_is_constant(const ir_node& n, const std::string& param);
+
 // Number of trainable values (all params except the buffers above).
 int64_t ir_count_parameters(const ir_graph& g);
 

@@ -3,13 +3,19 @@
 
 #include <algorithm>
 
+#include "model/model_ir.h"
+
 namespace gs {
 
 weight_ema::weight_ema(ir_module& model, double decay) : decay_(decay) {
     if (!enabled()) return;
     torch::NoGradGuard no_grad;
-    for (const auto& p : model->named_parameters()) live_.push_back(p.value());
-    for (const auto& b : model->named_buffers()) live_.push_back(b.value());
+    // Trained parameters and batch-norm statistics; an average of a constant could only drift from it by rounding.
+    for (const ir_node& n : model->graph().nodes) {
+        for (const ir_param& p : n.params) {
+            if (!ir_param_is_constant(n, p.name)) live_.push_back(model->tensor(n.name + "." + p.name));
+        }
+    }
     for (const torch::Tensor& t : live_) average_.push_back(t.detach().clone());
 }
 
@@ -18,14 +24,7 @@ void weight_ema::update(int64_t step) {
     torch::NoGradGuard no_grad;
     const double t = static_cast<double>(std::max<int64_t>(step, 1));
     const double d = std::min(decay_, (1.0 + t) / (10.0 + t));  // ref: TF ExponentialMovingAverage num_updates
-    for (size_t i = 0; i < live_.size(); ++i) {
-        // Integer buffers (none today) are copied, not averaged.
-        if (!live_[i].is_floating_point()) {
-            average_[i].copy_(live_[i]);
-            continue;
-        }
-        average_[i].mul_(d).add_(live_[i].detach(), 1.0 - d);
-    }
+    for (size_t i = 0; i < live_.size(); ++i) average_[i].mul_(d).add_(live_[i].detach(), 1.0 - d);
 }
 
 void weight_ema::swap() {

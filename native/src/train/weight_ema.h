@@ -36,7 +36,8 @@ public:
     std::string load(torch::serialize::InputArchive& ar);
 
 private:
-    std::vector<torch::Tensor> live_;     // the model's parameters, then its buffers (views, not copies)
+    std::vector<torch::Tensor> live_;     // the model's params that training changes, in graph order (the
+                                          // model's own tensors, not copies; constants are left out)
     std::vector<torch::Tensor> average_;  // their averages, same order, same devices
     double decay_ = 0.0;
 };
