@@ -1,5 +1,5 @@
 // bench-ort.mjs: times an exported model on ONNX Runtime Web's WASM backend under Node (ms per 3-s segment).
-// usage: node tools/bench-ort.mjs MODEL.onnx [--batch 8] [--runs 30] [--json]
+// usage: tools/node tools/bench-ort.mjs MODEL.onnx [--batch 8] [--runs 30] [--json]
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 
@@ -10,7 +10,7 @@ const opt = (name, fallback) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 if (!model) {
-  console.error('usage: node tools/bench-ort.mjs MODEL.onnx [--batch 8] [--runs 30] [--json]');
+  console.error('usage: tools/node tools/bench-ort.mjs MODEL.onnx [--batch 8] [--runs 30] [--json]');
   process.exit(2);
 }
 ort.env.wasm.numThreads = 1;  // a page without cross-origin isolation runs single-threaded

@@ -1,7 +1,7 @@
 // bench-web.mjs: browser app benchmarks (headless Chromium, WASM backend, no cross-origin isolation): cold page
 // load, a 30-s WAV from drop to full result, a 5-minute mp3 (lame; else Ogg Vorbis through sox), microphone
 // refresh rate and audio -> bars latency, the size of our wasm. Prints one line per number and a JSON summary.
-// usage: node tools/bench-web.mjs [--dist build/web/dist] [--shared ../shared] [--runs N]
+// usage: tools/node tools/bench-web.mjs [--dist build/web/dist] [--shared ../shared] [--runs N]
 // Test audio is generated under build/bench-web/ from the reference clips (../shared/clips/*.00005-10s-16s.wav).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

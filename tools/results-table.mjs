@@ -1,5 +1,5 @@
 // results-table.mjs: gathers protocol A and B runs into the Markdown table of docs/RESULTS.md.
-// usage: node tools/results-table.mjs RUNS_DIR [--no-bench]   (the table, the paired tests, the seed spread)
+// usage: tools/node tools/results-table.mjs RUNS_DIR [--no-bench]   (the table, the paired tests, the seed spread)
 //   RUNS_DIR/A/<arch>/report.json         protocol A (fault-filtered split): test track accuracy, macro-F1
 //   RUNS_DIR/B/<arch>/kfold_summary.json  protocol B (5-fold CV): mean +- std
 //   RUNS_DIR/seeds/<name>/A/<arch>/        protocol A again with other --seed values (seed spread)
@@ -15,7 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = args.find((a) => !a.startsWith('--'));
 if (!runs) {
-  console.error('usage: node tools/results-table.mjs RUNS_DIR [--no-bench]');
+  console.error('usage: tools/node tools/results-table.mjs RUNS_DIR [--no-bench]');
   process.exit(2);
 }
 const bin = process.env.GENRESCOPE_BIN || join(root, 'build/native/genrescope');  // any build with the trainer
@@ -54,7 +54,7 @@ for (const a of archs) {
   if (existsSync(onnx)) {
     size = (statSync(onnx).size / 1e6).toFixed(2);
     if (!args.includes('--no-bench')) {
-      const out = execFileSync('node', [join(root, 'tools/bench-ort.mjs'), onnx, '--json', '--runs', '20'], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [join(root, 'tools/bench-ort.mjs'), onnx, '--json', '--runs', '20'], { encoding: 'utf8' });
       ms = JSON.parse(out).batch8.ms_per_segment.toFixed(2);
     }
   }

@@ -1,5 +1,5 @@
 // serve.mjs: a tiny static file server for build/web/dist (node's http module only), optionally cross-origin isolated.
-// usage: node tools/serve.mjs [--dir DIR] [--port N] [--host H] [--isolate]
+// usage: tools/node tools/serve.mjs [--dir DIR] [--port N] [--host H] [--isolate]
 //   --dir      folder to serve (default: build/web/dist next to this script's repository)
 //   --port     TCP port (default 8080; 0 picks a free one)
 //   --host     address to bind (default 127.0.0.1: only this machine)

@@ -1,6 +1,6 @@
 // backends.mjs: the WebGPU backend (SwiftShader in headless Chromium, --enable-unsafe-webgpu) against the WASM one
 // on a few clips: max |dp| <= 1e-4 over track and segment probabilities. Also: ?backend=wasm forces WASM.
-// usage: node tests/browser/backends.mjs DIST_DIR SHARED_DIR
+// usage: tools/node tests/browser/backends.mjs DIST_DIR SHARED_DIR
 import fs from 'node:fs';
 import path from 'node:path';
 import { check, classify_in_page, max_abs_diff, open_app, run_test } from './lib.mjs';
@@ -24,7 +24,7 @@ async function classify_all(app, clips) {
 async function main() {
     const [dist_dir, shared_dir] = process.argv.slice(2);
     if (!dist_dir || !shared_dir) {
-        console.error('usage: node tests/browser/backends.mjs DIST_DIR SHARED_DIR');
+        console.error('usage: tools/node tests/browser/backends.mjs DIST_DIR SHARED_DIR');
         return 2;
     }
     const clips = k_clips.map((f) => path.join(shared_dir, 'clips', f)).filter((f) => fs.existsSync(f));

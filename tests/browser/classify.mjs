@@ -1,6 +1,6 @@
 // classify.mjs: every reference clip through the page's file input and through classify(); browser vs native
 // agreement; every bad file shows an error and the next good file works; views, saliency and timeline screenshots.
-// usage: node tests/browser/classify.mjs DIST_DIR SHARED_DIR NATIVE_CLI OUT_DIR
+// usage: tools/node tests/browser/classify.mjs DIST_DIR SHARED_DIR NATIVE_CLI OUT_DIR
 //   NATIVE_CLI: build/native/genrescope (run on dist/models/default.onnx: the very model the page serves)
 //   OUT_DIR:    screenshots (file result, timeline, MFCC, chroma, saliency, narrow layout)
 // Tolerance: max |p_browser - p_native| <= 1e-3 over track and segment probabilities (WAV clips: both decode with
@@ -33,7 +33,7 @@ function compare_with_native(r, n) {
 async function main() {
     const [dist_dir, shared_dir, native_cli, out_dir] = process.argv.slice(2);
     if (!dist_dir || !shared_dir || !native_cli || !out_dir) {
-        console.error('usage: node tests/browser/classify.mjs DIST_DIR SHARED_DIR NATIVE_CLI OUT_DIR');
+        console.error('usage: tools/node tests/browser/classify.mjs DIST_DIR SHARED_DIR NATIVE_CLI OUT_DIR');
         return 2;
     }
     fs.mkdirSync(out_dir, { recursive: true });

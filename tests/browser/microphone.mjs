@@ -1,6 +1,6 @@
 // microphone.mjs: the live path with Chromium's fake microphone (a clip played as capture): >= 4 updates per second,
 // bars that are probabilities, a latency figure, stop; a denied permission gives a clear message.
-// usage: node tests/browser/microphone.mjs DIST_DIR SHARED_DIR SCREENSHOT.png
+// usage: tools/node tests/browser/microphone.mjs DIST_DIR SHARED_DIR SCREENSHOT.png
 import fs from 'node:fs';
 import path from 'node:path';
 import { check, image_stats, open_app, run_test, settle, wait_state } from './lib.mjs';
@@ -11,7 +11,7 @@ const k_measure_ms = 3000;
 async function main() {
     const [dist_dir, shared_dir, screenshot_path] = process.argv.slice(2);
     if (!dist_dir || !shared_dir || !screenshot_path) {
-        console.error('usage: node tests/browser/microphone.mjs DIST_DIR SHARED_DIR SCREENSHOT.png');
+        console.error('usage: tools/node tests/browser/microphone.mjs DIST_DIR SHARED_DIR SCREENSHOT.png');
         return 2;
     }
     const clip = path.join(shared_dir, 'clips', 'rock.00005-10s-16s.wav');

@@ -1,6 +1,6 @@
 // smoke.mjs: browser smoke test of the GenreScope page in headless Chromium (playwright-core): boot from a plain
 // static server, ready, a dropped clip classified and drawn, a bad file's error, recovery, no foreign requests.
-// usage: node tests/browser/smoke.mjs DIST_DIR SHARED_DIR SCREENSHOT.png
+// usage: tools/node tests/browser/smoke.mjs DIST_DIR SHARED_DIR SCREENSHOT.png
 //   DIST_DIR:       build/web/dist
 //   SHARED_DIR:     the team's reference material (../shared): clips/rock.00005-10s-16s.wav, clips/bad/text.wav
 //   SCREENSHOT.png: the screenshot of the classified file (…-error.png beside it: the bad file)
@@ -14,7 +14,7 @@ const k_min_colourful_fraction = 0.2;  // of the screenshot's pixels, once a spe
 async function main() {
     const [dist_dir, shared_dir, screenshot_path] = process.argv.slice(2);
     if (!dist_dir || !shared_dir || !screenshot_path) {
-        console.error('usage: node tests/browser/smoke.mjs DIST_DIR SHARED_DIR SCREENSHOT.png');
+        console.error('usage: tools/node tests/browser/smoke.mjs DIST_DIR SHARED_DIR SCREENSHOT.png');
         return 2;
     }
     const good_clip = path.join(shared_dir, 'clips', 'rock.00005-10s-16s.wav');

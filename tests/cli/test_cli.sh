@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_cli.sh: the genrescope CLI's contract: outputs, exit codes and one-line errors on bad input.
-# usage: test_cli.sh "CLI COMMAND" SHARED_DIR WORK_DIR   (CLI COMMAND may be "node build/node/genrescope.js")
+# usage: test_cli.sh "CLI COMMAND" SHARED_DIR WORK_DIR   (CLI COMMAND may be "tools/node build/node/genrescope.js")
 set -u
 cli="$1"; shared="$2"; work="$3"
 mkdir -p "$work"

@@ -65,7 +65,7 @@ std::string run_ort(const temp_dir& dir, const std::string& tag, const std::stri
     const fs::path y = dir.path / (tag + "_out.npy"), err = dir.path / (tag + "_err.txt");
     const std::vector<uint8_t> npy = gs::npy_encode(input.data(), shape);
     if (!write_file(m, model.data(), model.size()) || !write_file(x, npy.data(), npy.size())) return "cannot write";
-    const std::string cmd = "node \"" + repo_dir() + "/tests/parity/ort_run.mjs\" \"" + m.string() + "\" \"" +
+    const std::string cmd = "\"" + repo_dir() + "/tools/node\" \"" + repo_dir() + "/tests/parity/ort_run.mjs\" \"" + m.string() + "\" \"" +
                             x.string() + "\" \"" + y.string() + "\" 2>\"" + err.string() + "\"";
     if (std::system(cmd.c_str()) != 0) return "ort_run failed: " + read_file(err);
     const std::string bytes = read_file(y);

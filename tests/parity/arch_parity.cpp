@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
         }
         if (err.empty()) {
             std::remove(out_path.c_str());
-            const std::string cmd = "node '" + repo + "/tests/parity/ort_run.mjs' '" + model_path + "' '" + in_path + "' '" + out_path + "'";
+            const std::string cmd = "'" + repo + "/tools/node' '" + repo + "/tests/parity/ort_run.mjs' '" + model_path + "' '" + in_path + "' '" + out_path + "'";
             if (std::system(cmd.c_str()) != 0) err = "ort_run failed";
         }
         gs::npy_array got;

@@ -1,6 +1,6 @@
 // fixture_check.cpp: checks every case of the librosa fixture manifest, natively or through a CLI (e.g. wasm on Node).
 //
-// usage: fixture_check --manifest PATH [--cli "node build/node/genrescope.js"] [--tmp DIR]
+// usage: fixture_check --manifest PATH [--cli "tools/node build/node/genrescope.js"] [--tmp DIR]
 //                      [--clips DIR] [--native-cli build/native/genrescope]
 //   Without --cli, features are computed in-process with shared/. With --cli, each case runs the CLI and
 //   its .npy is compared with the reference AND with the in-process result (max |diff| <= 1e-6 * max|x|).

@@ -1,6 +1,6 @@
 // ort_run.mjs: runs an ONNX model with ONNX Runtime Web (WASM backend) under Node on a float32 .npy input.
 //
-// Usage: node tests/parity/ort_run.mjs MODEL.onnx INPUT.npy OUTPUT.npy
+// Usage: tools/node tests/parity/ort_run.mjs MODEL.onnx INPUT.npy OUTPUT.npy
 // The input is fed to the model's first input under the shape stored in INPUT.npy; the model's first output
 // is written to OUTPUT.npy as float32 (.npy format 1.0). Exit status 0 on success, 1 with a one-line error.
 import * as fs from 'node:fs';

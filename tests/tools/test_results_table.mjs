@@ -1,6 +1,6 @@
 // test_results_table.mjs: tools/results-table.mjs on a made-up runs folder: the B cell of a run whose five
 // folds ran one by one, a part-done run, a fold still training, and the paired McNemar counts.
-// usage: node tests/tools/test_results_table.mjs GENRESCOPE WORK_DIR
+// usage: tools/node tests/tools/test_results_table.mjs GENRESCOPE WORK_DIR
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const [bin, work] = process.argv.slice(2);
 if (!bin || !work) {
-  console.error('usage: node tests/tools/test_results_table.mjs GENRESCOPE WORK_DIR');
+  console.error('usage: tools/node tests/tools/test_results_table.mjs GENRESCOPE WORK_DIR');
   process.exit(2);
 }
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -50,7 +50,7 @@ const ckpt = join(work, 'B/linear/fold_1/checkpoint.pt');
 writeFileSync(ckpt, 'x');
 utimesSync(ckpt, new Date(), new Date(Date.now() + 60_000));
 
-const out = execFileSync('node', [join(root, 'tools/results-table.mjs'), work, '--no-bench'], {
+const out = execFileSync(process.execPath, [join(root, 'tools/results-table.mjs'), work, '--no-bench'], {
   encoding: 'utf8', env: { ...process.env, GENRESCOPE_BIN: bin },
 });
 const row = (name) => out.split('\n').find((l) => l.startsWith(`| ${name} |`));

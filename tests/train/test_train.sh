@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_train.sh: trains on generated, clearly separable classes; checks accuracy, speed, skipped bad files,
+# test_train.sh: trains on generated, clearly separable classes; checks accuracy, skipped bad files,
 # the exported model, and that a run killed with kill -9 and resumed ends exactly like an uninterrupted one.
 # usage: test_train.sh GENRESCOPE MAKE_SYNTH_DATASET WORK_DIR SHARED_DIR
 set -u
@@ -8,6 +8,8 @@ rm -rf "$work"; mkdir -p "$work"
 passed=0; failed=0
 ok() { passed=$((passed + 1)); echo "PASS $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+# The project's Node (tools/node) for the JSON checks below, whatever `node` is on the PATH.
+node() { "$(dirname "${BASH_SOURCE[0]}")/../../tools/node" "$@"; }
 ge() { node -e "process.exit(Number(process.argv[1]) >= Number(process.argv[2]) ? 0 : 1)" "$1" "$2"; }
 json() { node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); console.log(eval(process.argv[2]))" "$1" "$2"; }
 
@@ -15,16 +17,17 @@ json() { node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1],
 common=(--data "$work/data" --split kfold:4:0 --arch genrescope_cnn --epochs 5 --batch-size 16 --crops-per-track 4
         --cache-dir "$work/cache" --seed 3 --threads 2 --patience 100 --level-align 0)
 
-# 1. An uninterrupted run: accuracy, time, outputs.
+# 1. An uninterrupted run: accuracy and outputs. Its wall time is printed for the record (BENCH line), never
+#    asserted: a loaded machine may take any time (speed lives in `genrescope bench` and docs/BENCHMARKS.md).
 start=$(date +%s%N)
 "$bin" train "${common[@]}" --run-dir "$work/run_a" >"$work/a.out" 2>"$work/a.err"
 rc=$?
 elapsed=$(( ($(date +%s%N) - start) / 1000000000 ))
-if [ "$rc" = 0 ]; then ok "train exits 0 (${elapsed} s)"; else bad "train exit $rc: $(tail -3 "$work/a.err")"; fi
+if [ "$rc" = 0 ]; then ok "train exits 0"; else bad "train exit $rc: $(tail -3 "$work/a.err")"; fi
+echo "BENCH train (48 tracks x 4 s, 5 epochs, 2 threads): ${elapsed} s wall"
 cat "$work/a.out"
 acc="$(json "$work/run_a/report.json" "j.metrics.test.track.accuracy")"
 if [ -n "$acc" ] && ge "$acc" 0.95; then ok "test track accuracy $acc >= 0.95"; else bad "test track accuracy $acc < 0.95"; fi
-if [ "$elapsed" -lt 60 ]; then ok "trained in under a minute"; else bad "training took $elapsed s"; fi
 for f in model.onnx model.json report.json report.html checkpoint.pt; do
     if [ -s "$work/run_a/$f" ]; then ok "wrote $f"; else bad "missing $f"; fi
 done
