@@ -1,4 +1,4 @@
-// cmd_features.cpp: `genrescope features` and `genrescope filters`: librosa-compatible arrays to .npy files.
+// cmd_features.cpp: `genrescope features` and `genrescope filters`: librosa-compatible (and YAMNet) arrays to .npy.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -17,29 +17,40 @@ namespace {
 
 const std::vector<std::string> kValued = {"kind", "n-fft", "hop-length", "n-mels", "fmin", "fmax", "pad-mode",
                                           "ref", "amin", "top-db", "n-mfcc", "n-chroma", "tuning", "sr", "lifter",
-                                          "mel-norm"};
+                                          "mel-norm", "win-length"};
 const std::vector<std::string> kFlags = {"htk", "no-center"};
 
-// Fills c from the options, starting from librosa's defaults. `sample_rate_hz` is the analysis rate.
+// The analysis rate when --sr is not given: the file's own (0) for librosa kinds, 16 kHz for yamnet_log_mel.
+int default_sr(const cli_args& a) {
+    return a.get("kind") == "yamnet_log_mel" ? yamnet_feature_config().sample_rate_hz : 0;
+}
+
+// Fills c from the options, starting from librosa's defaults, or YAMNet's (yamnet_feature_config(): 400-sample
+// frames in a 512-point FFT, hop 160, no centring, 64 HTK mels 125-7500 Hz, no normalisation) for
+// --kind yamnet_log_mel. `sample_rate_hz` is the analysis rate.
 std::string config_from_args(cli_args& a, int sample_rate_hz, feature_config& c) {
     c = feature_config{};
     const std::string kind = a.get("kind", "mel_db");
     if (!parse_feature_kind(kind, c.kind)) {
-        return "--kind must be one of stft_mag, stft_power, mel_power, mel_db, mfcc, chroma; got '" + kind + "'";
+        return "--kind must be one of stft_mag, stft_power, mel_power, mel_db, mfcc, chroma, yamnet_log_mel; got '" +
+               kind + "'";
     }
+    const bool yamnet = c.kind == feature_kind::yamnet_log_mel;
+    const feature_config d = yamnet ? yamnet_feature_config() : feature_config{};  // the kind's defaults
     c.sample_rate_hz = sample_rate_hz;
-    c.stft.n_fft = a.get_int("n-fft", 2048, 2, 65536);
-    c.stft.hop_length = a.get_int("hop-length", c.stft.n_fft / 4, 1, 1 << 24);
-    c.stft.center = !a.has("no-center");
+    c.stft.n_fft = a.get_int("n-fft", d.stft.n_fft, 2, 65536);
+    c.stft.win_length = a.get_int("win-length", d.stft.win_length, 0, 65536);
+    c.stft.hop_length = a.get_int("hop-length", yamnet ? d.stft.hop_length : c.stft.n_fft / 4, 1, 1 << 24);
+    c.stft.center = d.stft.center && !a.has("no-center");
     const std::string pad = a.get("pad-mode", "constant");
     if (pad == "constant") c.stft.pad = pad_mode::constant;
     else if (pad == "reflect") c.stft.pad = pad_mode::reflect;
     else return "--pad-mode must be constant or reflect";
-    c.n_mels = a.get_int("n-mels", 128, 1, 1024);
-    c.fmin_hz = a.get_double("fmin", 0.0, 0.0, 384000.0);
-    c.fmax_hz = a.get_double("fmax", 0.0, 0.0, 384000.0);
-    c.htk = a.has("htk");
-    const std::string mel_norm = a.get("mel-norm", "slaney");
+    c.n_mels = a.get_int("n-mels", d.n_mels, 1, 1024);
+    c.fmin_hz = a.get_double("fmin", d.fmin_hz, 0.0, 384000.0);
+    c.fmax_hz = a.get_double("fmax", d.fmax_hz, 0.0, 384000.0);
+    c.htk = d.htk || a.has("htk");
+    const std::string mel_norm = a.get("mel-norm", d.mel_norm_slaney ? "slaney" : "none");
     if (mel_norm == "slaney") c.mel_norm_slaney = true;
     else if (mel_norm == "none") c.mel_norm_slaney = false;
     else return "--mel-norm must be slaney or none";
@@ -80,11 +91,13 @@ int write_npy(const std::string& path, const std::vector<float>& data, const std
 int cmd_features(int argc, char** argv) {
     cli_args a(argc, argv, 0, kValued, kFlags);
     if (!a.error().empty() || a.positional().size() != 2) {
-        std::fprintf(stderr, "genrescope features: %s\nusage: genrescope features IN OUT.npy --kind KIND [options]\n",
+        std::fprintf(stderr, "genrescope features: %s\nusage: genrescope features IN OUT.npy --kind KIND [options]\n"
+                     "  (--kind yamnet_log_mel: YAMNet's front end, defaults --sr 16000 --win-length 400 --n-fft 512\n"
+                     "   --hop-length 160 --n-mels 64 --fmin 125 --fmax 7500, no centring)\n",
                      a.error().empty() ? "expected IN and OUT.npy" : a.error().c_str());
         return kExitUsage;
     }
-    const int target_sr = a.get_int("sr", 0, 1, 768000);
+    const int target_sr = a.get_int("sr", default_sr(a), 1, 768000);
     feature_config probe;
     std::string err = config_from_args(a, target_sr > 0 ? target_sr : 22050, probe);  // usage check first
     if (!err.empty()) {

@@ -5,6 +5,10 @@
 
 #include "commands.h"
 
+namespace gs {
+int cmd_tflite_info(int argc, char** argv);  // genrescope tflite-info FILE (cmd_tflite_info.cpp)
+}
+
 namespace {
 
 const char* kUsage =
@@ -25,6 +29,9 @@ const char* kUsage =
     "      Times log-mel (22050 Hz, n_fft 2048, hop 512, 128 mels) of a generated clip on one thread.\n"
     "  genrescope bench resample [--from-hz 44100] [--to-hz 22050] [--seconds 30] [--repeat 20] [--json]\n"
     "      Times batch resampling of a generated clip.\n"
+    "  genrescope tflite-info FILE.tflite\n"
+    "      Developer tool: a TFLite model's operators with their input/output tensors (type, shape,\n"
+    "      quantisation), and a summary (op counts, parameters, bytes). The file is parsed with bounds checks.\n"
     "  genrescope archs\n"
     "      Lists the architectures the trainer knows, one line each.\n"
     "  genrescope classify [--model models/default.onnx] [--json|--csv] [--threads N] FILES...\n"
@@ -72,6 +79,7 @@ int main(int argc, char** argv) {
     if (cmd == "features") return gs::cmd_features(argc - 2, argv + 2);
     if (cmd == "filters") return gs::cmd_filters(argc - 2, argv + 2);
     if (cmd == "bench") return gs::cmd_bench(argc - 2, argv + 2);
+    if (cmd == "tflite-info") return gs::cmd_tflite_info(argc - 2, argv + 2);
 #ifdef GENRESCOPE_HAVE_TRAINER
     if (cmd == "train") return gs::cmd_train(argc - 2, argv + 2);
     if (cmd == "archs") return gs::cmd_archs(argc - 2, argv + 2);

@@ -13,13 +13,15 @@ const char* to_string(feature_kind k) {
         case feature_kind::mel_db: return "mel_db";
         case feature_kind::mfcc: return "mfcc";
         case feature_kind::chroma: return "chroma";
+        case feature_kind::yamnet_log_mel: return "yamnet_log_mel";
     }
     return "mel_db";
 }
 
 bool parse_feature_kind(const std::string& s, feature_kind& out) {
     for (feature_kind k : {feature_kind::stft_mag, feature_kind::stft_power, feature_kind::mel_power,
-                           feature_kind::mel_db, feature_kind::mfcc, feature_kind::chroma}) {
+                           feature_kind::mel_db, feature_kind::mfcc, feature_kind::chroma,
+                           feature_kind::yamnet_log_mel}) {
         if (s == to_string(k)) {
             out = k;
             return true;
@@ -33,7 +35,8 @@ int feature_config::n_bins() const {
         case feature_kind::stft_mag:
         case feature_kind::stft_power: return stft.n_fft / 2 + 1;
         case feature_kind::mel_power:
-        case feature_kind::mel_db: return n_mels;
+        case feature_kind::mel_db:
+        case feature_kind::yamnet_log_mel: return n_mels;
         case feature_kind::mfcc: return n_mfcc;
         case feature_kind::chroma: return n_chroma;
     }
@@ -49,6 +52,7 @@ mel_params feature_config::mel() const {
     p.fmax_hz = fmax_hz;
     p.htk = htk;
     p.slaney_norm = mel_norm_slaney;
+    p.tf_weights = kind == feature_kind::yamnet_log_mel;
     return p;
 }
 
@@ -69,12 +73,32 @@ chroma_params feature_config::chroma() const {
     return p;
 }
 
+feature_config yamnet_feature_config() {
+    feature_config c;
+    c.kind = feature_kind::yamnet_log_mel;
+    c.sample_rate_hz = 16000;
+    c.stft.n_fft = 512;
+    c.stft.win_length = 400;
+    c.stft.hop_length = 160;
+    c.stft.center = false;
+    c.n_mels = 64;
+    c.fmin_hz = 125.0;
+    c.fmax_hz = 7500.0;
+    c.htk = true;
+    c.mel_norm_slaney = false;
+    return c;
+}
+
 bool feature_config::frame_local() const {
     if (kind != feature_kind::mel_db && kind != feature_kind::mfcc) return true;
     return !db.ref_max && db.top_db < 0.0;
 }
 
 std::string validate(const feature_config& c) {
+    if (c.kind != feature_kind::yamnet_log_mel && c.stft.win_length != 0 && c.stft.win_length != c.stft.n_fft) {
+        return "config: win_length must be 0 or n_fft for the librosa kinds (only yamnet_log_mel frames TF-style, "
+               "zero-padded at the end)";
+    }
     std::string err = validate(c.stft);
     if (!err.empty()) return err;
     if (c.sample_rate_hz < 1 || c.sample_rate_hz > 768000) return "config: sample_rate_hz must be in [1, 768000]";
@@ -88,6 +112,14 @@ std::string validate(const feature_config& c) {
             break;
         case feature_kind::chroma:
             if (!(err = validate(c.chroma())).empty()) return err;
+            break;
+        case feature_kind::yamnet_log_mel:
+            if (c.stft.center) return "config: yamnet_log_mel frames without centring (center must be false)";
+            if (!c.htk || c.mel_norm_slaney) {
+                return "config: yamnet_log_mel uses TF's HTK mel weights without normalisation (htk true, mel_norm "
+                       "none)";
+            }
+            if (!(err = validate(c.mel())).empty()) return err;
             break;
         default: break;
     }
@@ -116,6 +148,7 @@ json_value to_json(const feature_config& c) {
     j.set("hop_length", c.stft.hop_length);
     j.set("center", c.stft.center);
     j.set("pad_mode", c.stft.pad == pad_mode::constant ? "constant" : "reflect");
+    if (c.stft.win_length != 0) j.set("win_length", c.stft.win_length);
     j.set("window", "hann");
     j.set("n_mels", c.n_mels);
     j.set("fmin_hz", c.fmin_hz);
@@ -193,6 +226,7 @@ std::string from_json(const json_value& j, feature_config& out) {
     std::string err;
     if (const json_value* k = j.find("kind")) {
         if (!parse_feature_kind(k->as_string(), c.kind)) return "config: unknown feature kind '" + k->as_string() + "'";
+        if (c.kind == feature_kind::yamnet_log_mel) c = yamnet_feature_config();
     }
     if (const json_value* w = j.find("window")) {
         if (w->as_string() != "hann") return "config: only the 'hann' window is supported";
@@ -219,6 +253,7 @@ std::string from_json(const json_value& j, feature_config& out) {
     }
     if (!read_int(j, "sample_rate_hz", c.sample_rate_hz, err) || !read_int(j, "n_fft", c.stft.n_fft, err) ||
         !read_int(j, "hop_length", c.stft.hop_length, err) || !read_bool(j, "center", c.stft.center, err) ||
+        !read_int(j, "win_length", c.stft.win_length, err) ||
         !read_int(j, "n_mels", c.n_mels, err) || !read_num(j, "fmin_hz", c.fmin_hz, err) ||
         !read_num(j, "fmax_hz", c.fmax_hz, err) || !read_bool(j, "htk", c.htk, err) ||
         !read_num(j, "db_amin", c.db.amin, err) || !read_int(j, "n_mfcc", c.n_mfcc, err) ||

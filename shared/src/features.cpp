@@ -13,7 +13,7 @@ std::string feature_extractor::init(const feature_config& c) {
     config_ = c;
     if (!(err = stft_.init(c.stft)).empty()) return err;
     const bool needs_mel = c.kind == feature_kind::mel_power || c.kind == feature_kind::mel_db ||
-                           c.kind == feature_kind::mfcc;
+                           c.kind == feature_kind::mfcc || c.kind == feature_kind::yamnet_log_mel;
     if (needs_mel && !(err = mel_.init(c.mel())).empty()) return err;
     if (c.kind == feature_kind::mfcc && !(err = mfcc_.init(c.mfcc())).empty()) return err;
     if (c.kind == feature_kind::chroma && !(err = chroma_.init(c.chroma())).empty()) return err;
@@ -38,13 +38,16 @@ void feature_extractor::compute_block(const float4* block, float* const* columns
                                       bool mel_power_only) {
     const int nb = n_bins();
     const feature_kind kind = config_.kind;
-    if (kind == feature_kind::stft_mag) {
+    if (kind == feature_kind::stft_mag || kind == feature_kind::yamnet_log_mel) {
         stft_.magnitude_block(block, spectrum4_.data());
     } else {
         stft_.power_block(block, spectrum4_.data());
     }
-    const bool mel_kind = kind == feature_kind::mel_power || kind == feature_kind::mel_db || kind == feature_kind::mfcc;
+    const bool mel_kind = kind == feature_kind::mel_power || kind == feature_kind::mel_db ||
+                          kind == feature_kind::mfcc || kind == feature_kind::yamnet_log_mel;
     if (mel_kind) mel_.apply_block(spectrum4_.data(), mel4_.data());
+    // ref: YAMNet features.py: log(mel_spectrogram + log_offset), natural log
+    if (kind == feature_kind::yamnet_log_mel) log_offset_fixed(mel4_.data(), mel4_.size(), kYamnetLogOffset);
     const bool db_here = !mel_power_only && (kind == feature_kind::mel_db || kind == feature_kind::mfcc);
     if (db_here) power_to_db_fixed(mel4_.data(), mel4_.size(), amin_, ref_db_);
     for (int l = 0; l < n_lanes; ++l) {
@@ -61,13 +64,14 @@ void feature_extractor::compute_block(const float4* block, float* const* columns
                 break;
             case feature_kind::mel_power:
             case feature_kind::mel_db:
+            case feature_kind::yamnet_log_mel:
             case feature_kind::mfcc: {
                 const int n_mels = config_.n_mels;
                 if (kind == feature_kind::mfcc && !mel_power_only) {
                     for (int m = 0; m < n_mels; ++m) mel_scratch_[m] = mel4_[m][l];
                     mfcc_.apply(mel_scratch_.data(), column_scratch_.data());
                     for (int k = 0; k < nb; ++k) col[k * stride] = column_scratch_[k];
-                } else {  // mel power, or mel dB (converted above)
+                } else {  // mel power, or mel dB / YAMNet's log mel (converted above)
                     for (int m = 0; m < n_mels; ++m) col[m * stride] = mel4_[m][l];
                 }
                 break;
@@ -77,8 +81,8 @@ void feature_extractor::compute_block(const float4* block, float* const* columns
 }
 
 void feature_extractor::compute_frame(const float* frame, float* column_out) {
-    const int n_fft = config_.stft.n_fft;
-    for (int i = 0; i < n_fft; ++i) block_[i] = float4{frame[i], 0.0f, 0.0f, 0.0f};
+    const int len = config_.stft.frame_length();  // the STFT reads no more (TF framing: zeros follow)
+    for (int i = 0; i < len; ++i) block_[i] = float4{frame[i], 0.0f, 0.0f, 0.0f};
     float* columns[1] = {column_out};
     compute_block(block_.data(), columns, 1, 1, false);
 }
@@ -87,8 +91,9 @@ std::string feature_extractor::compute(const float* y, size_t n, std::vector<flo
     n_frames_out = 0;
     const size_t n_frames = stft_n_frames(config_.stft, n);
     if (n_frames == 0) {
-        return "features: input of " + std::to_string(n) + " samples is shorter than n_fft=" +
-               std::to_string(config_.stft.n_fft) + " (without centring)";
+        const int len = config_.stft.frame_length();
+        return "features: input of " + std::to_string(n) + " samples is shorter than " +
+               (len == config_.stft.n_fft ? "n_fft=" : "win_length=") + std::to_string(len) + " (without centring)";
     }
     if (n > 0 && y == nullptr) return "features: null input";
     const int nb = n_bins();
@@ -115,12 +120,13 @@ std::string feature_extractor::compute(const float* y, size_t n, std::vector<flo
         float* columns[kLanes] = {};
         for (int l = 0; l < n_lanes; ++l) columns[l] = base + (t0 + l) * col_step;
         const long long first = static_cast<long long>(t0) * sp.hop_length - (sp.center ? sp.n_fft / 2 : 0);
-        const long long last_end = first + static_cast<long long>(kLanes - 1) * sp.hop_length + sp.n_fft;
+        const int len = sp.frame_length();  // samples the STFT reads per frame (n_fft, or less with TF framing)
+        const long long last_end = first + static_cast<long long>(kLanes - 1) * sp.hop_length + len;
         if (n_lanes == kLanes && first >= 0 && last_end <= static_cast<long long>(n)) {
             // Four interior frames: build the lane-interleaved block directly.
             const float* f0 = y + first;
             const size_t h = static_cast<size_t>(sp.hop_length);
-            for (int i = 0; i < sp.n_fft; ++i) block_[i] = float4{f0[i], f0[h + i], f0[2 * h + i], f0[3 * h + i]};
+            for (int i = 0; i < len; ++i) block_[i] = float4{f0[i], f0[h + i], f0[2 * h + i], f0[3 * h + i]};
         } else {
             for (int l = 0; l < kLanes; ++l) {
                 if (l < n_lanes) {

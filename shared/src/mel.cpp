@@ -1,4 +1,4 @@
-// mel.cpp: mel filterbank construction and sparse application, and power_to_db (librosa 0.10).
+// mel.cpp: mel filterbanks (librosa 0.10, TensorFlow) and their sparse application; power_to_db; libm-free log.
 #include "genrescope/mel.h"
 
 #include <algorithm>
@@ -30,12 +30,19 @@ double mel_to_hz(double mel, bool htk) {
     return kSlaneyFSp * mel;
 }
 
+double hz_to_mel_tf(double hz) {
+    // ref: tf.signal.linear_to_mel_weight_matrix: _MEL_HIGH_FREQUENCY_Q * log(1 + f / _MEL_BREAK_FREQUENCY_HERTZ)
+    return 1127.0 * std::log(1.0 + hz / 700.0);
+}
+
 std::string validate(const mel_params& p) {
     if (p.sample_rate_hz < 1 || p.sample_rate_hz > 768000) return "mel: sample_rate_hz must be in [1, 768000]";
     if (p.n_fft < 2 || p.n_fft > 65536) return "mel: n_fft must be in [2, 65536]";
     if (p.n_mels < 1 || p.n_mels > 1024) return "mel: n_mels must be in [1, 1024]";
     const double fmax = p.fmax_hz > 0 ? p.fmax_hz : p.sample_rate_hz / 2.0;
     if (!(p.fmin_hz >= 0.0) || !(p.fmin_hz < fmax)) return "mel: need 0 <= fmin_hz < fmax_hz";
+    // ref: tf.signal.linear_to_mel_weight_matrix raises when upper_edge_hertz exceeds the Nyquist frequency
+    if (p.tf_weights && fmax > p.sample_rate_hz / 2.0) return "mel: TF weights need fmax_hz <= sample_rate_hz / 2";
     return "";
 }
 
@@ -66,6 +73,19 @@ std::string mel_filterbank::init(const mel_params& p) {
         band_first_.assign(static_cast<size_t>(n_mels_total), 0);
         band_offset_.assign(static_cast<size_t>(n_mels_total) + 1, 0);
         std::vector<float> row(static_cast<size_t>(n_bins_total));
+        std::vector<double> tf_bin_mel;
+        std::vector<double> tf_edge_mel;
+        if (p.tf_weights) {
+            // ref: tf.signal.linear_to_mel_weight_matrix: bins at linspace(0, sr/2, n_bins) (k sr / n_fft), in mel;
+            // edges linspace(mel(fmin), mel(fmax), n_mels + 2). TF computes in float32; we use float64.
+            tf_bin_mel.resize(static_cast<size_t>(n_bins_total));
+            for (int k = 0; k < n_bins_total; ++k) tf_bin_mel[k] = hz_to_mel_tf(fft_hz[k]);
+            tf_edge_mel.resize(static_cast<size_t>(n_pts));
+            const double lo = hz_to_mel_tf(p.fmin_hz);
+            const double hi = hz_to_mel_tf(fmax);
+            const double tf_step = (hi - lo) / (n_pts - 1);
+            for (int i = 0; i < n_pts; ++i) tf_edge_mel[i] = (i == n_pts - 1) ? hi : lo + i * tf_step;
+        }
         for (int m = 0; m < n_mels_total; ++m) {
             // ref: librosa.filters.mel: weights = max(0, min(-ramp_lo / fdiff_lo, ramp_hi / fdiff_hi)), in
             // float64, stored as float32; slaney norm multiplies by 2 / (f[m+2] - f[m]) (float64, re-stored f32)
@@ -75,10 +95,21 @@ std::string mel_filterbank::init(const mel_params& p) {
             int first = -1;
             int last = -1;
             for (int k = 0; k < n_bins_total; ++k) {
-                const double lower = -(mel_hz[m] - fft_hz[k]) / fdiff_lo;
-                const double upper = (mel_hz[m + 2] - fft_hz[k]) / fdiff_hi;
-                float w = static_cast<float>(std::max(0.0, std::min(lower, upper)));
-                if (p.slaney_norm) w = static_cast<float>(static_cast<double>(w) * enorm);
+                float w = 0.0f;
+                if (p.tf_weights) {
+                    // ref: tf.signal.linear_to_mel_weight_matrix: lower_slopes = (bin_mel - lower_edge_mel) /
+                    // (center_mel - lower_edge_mel), upper_slopes = (upper_edge_mel - bin_mel) / (upper_edge_mel -
+                    // center_mel), weights = max(0, min(lower, upper)); the DC row (bands_to_zero = 1) is zero.
+                    const double* edge = tf_edge_mel.data() + m;  // lower, centre, upper edge of band m
+                    const double lower = (tf_bin_mel[k] - edge[0]) / (edge[1] - edge[0]);
+                    const double upper = (edge[2] - tf_bin_mel[k]) / (edge[2] - edge[1]);
+                    if (k > 0) w = static_cast<float>(std::max(0.0, std::min(lower, upper)));
+                } else {
+                    const double lower = -(mel_hz[m] - fft_hz[k]) / fdiff_lo;
+                    const double upper = (mel_hz[m + 2] - fft_hz[k]) / fdiff_hi;
+                    w = static_cast<float>(std::max(0.0, std::min(lower, upper)));
+                    if (p.slaney_norm) w = static_cast<float>(static_cast<double>(w) * enorm);
+                }
                 row[k] = w;
                 if (w != 0.0f) {
                     if (first < 0) first = k;
@@ -140,27 +171,41 @@ std::string validate(const db_params& p) {
     return "";
 }
 
-// power_db's arithmetic, written once for float and float4 so both give the same bits per lane. m is the
-// mantissa in [1, 2) and e the unbiased exponent of a positive normal float.
+// power_db's and natural_log's arithmetic, written once for float and float4 so both give the same bits per
+// lane. m is the mantissa and e the unbiased exponent of a positive normal float (see split_mantissa).
 // ln(m) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m - 1) / (m + 1); with m folded into
 // [sqrt(1/2), sqrt(2)), |s| <= 0.1716 and the series to s^9 is exact to float precision (next term < 3e-9).
 template <class F>
-static F db_from_mantissa(F m, F e) {
+static F ln_mantissa(F m) {
     const F s = (m - 1.0f) / (m + 1.0f);
     const F s2 = s * s;
     const F series = s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9))));
-    const F ln_m = 2.0f * s + 2.0f * s * series;
+    return 2.0f * s + 2.0f * s * series;
+}
+
+template <class F>
+static F db_from_mantissa(F m, F e) {
+    const F ln_m = ln_mantissa(m);
     const float kDbPerOctave = 3.01029995663981195f;  // 10 log10(2)
     const float kDbPerNeper = 4.34294481903251828f;   // 10 log10(e)
     return e * kDbPerOctave + ln_m * kDbPerNeper;
 }
 
-float power_db(float x) {
-    if (std::isnan(x) || x == INFINITY) return x;
-    if (!(x > 0.0f)) return -INFINITY;
+// ln(x) = e ln(2) + ln(m). ln(2) is split into a high part with 15 significant bits (so e * kLn2Hi is exact
+// for every exponent a float can have, |e| <= 150 < 2^9) and a small correction, the usual Cody-Waite split.
+template <class F>
+static F ln_from_mantissa(F m, F e) {
+    const float kLn2Hi = 0.693145751953125f;             // 0x3f317200: ln(2) with the low 9 mantissa bits zero
+    const float kLn2Lo = 1.42860682030941723212e-06f;   // ln(2) - kLn2Hi
+    const F ln_m = ln_mantissa(m);
+    return e * kLn2Hi + (e * kLn2Lo + ln_m);
+}
+
+// Splits a positive finite float into mantissa m in [sqrt(1/2), sqrt(2)) and exponent e, x = m 2^e.
+static void split_mantissa(float x, float& m, int& e) {
     uint32_t bits;
     std::memcpy(&bits, &x, sizeof bits);
-    int e = 0;
+    e = 0;
     if (bits < 0x00800000u) {  // subnormal: scale into the normal range first
         x *= 16777216.0f;
         std::memcpy(&bits, &x, sizeof bits);
@@ -168,12 +213,53 @@ float power_db(float x) {
     }
     e += static_cast<int>((bits >> 23) & 0xffu) - 127;
     bits = (bits & 0x007fffffu) | 0x3f800000u;  // mantissa m in [1, 2)
-    float m;
     std::memcpy(&m, &bits, sizeof m);
     if (m > 1.41421356f) {  // fold into [sqrt(1/2), sqrt(2))
         m *= 0.5f;
         e += 1;
     }
+}
+
+float natural_log(float x) {
+    if (std::isnan(x) || x == INFINITY) return x;
+    if (!(x > 0.0f)) return -INFINITY;
+    float m;
+    int e;
+    split_mantissa(x, m, e);
+    return ln_from_mantissa(m, static_cast<float>(e));
+}
+
+float4 natural_log(float4 x) {
+    typedef int32_t int4 __attribute__((vector_size(16)));
+    // Fast path for positive normal finite lanes; anything else lane by lane through the scalar version.
+    const int4 ok = (x >= 1.17549435e-38f) & (x <= 3.40282347e+38f);
+    if (!(ok[0] && ok[1] && ok[2] && ok[3])) {
+        for (int l = 0; l < kLanes; ++l) x[l] = natural_log(static_cast<float>(x[l]));
+        return x;
+    }
+    int4 bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    int4 e = ((bits >> 23) & 0xff) - 127;
+    bits = (bits & 0x007fffff) | 0x3f800000;
+    float4 m;
+    std::memcpy(&m, &bits, sizeof m);
+    const int4 big = m > 1.41421356f;  // lanes: -1 (true) or 0
+    m = big ? m * 0.5f : m;
+    e = e - big;
+    return ln_from_mantissa(m, __builtin_convertvector(e, float4));
+}
+
+void log_offset_fixed(float4* values, size_t n, float offset) {
+    const float4 off = {offset, offset, offset, offset};
+    for (size_t i = 0; i < n; ++i) values[i] = natural_log(values[i] + off);
+}
+
+float power_db(float x) {
+    if (std::isnan(x) || x == INFINITY) return x;
+    if (!(x > 0.0f)) return -INFINITY;
+    float m;
+    int e;
+    split_mantissa(x, m, e);
     return db_from_mantissa(m, static_cast<float>(e));
 }
 

@@ -1,4 +1,4 @@
-// stft.cpp: periodic-Hann STFT frames with librosa 0.10's centring and padding, on KissFFT.
+// stft.cpp: periodic-Hann STFT frames with librosa 0.10's centring and padding (or TF framing), on KissFFT.
 #include "genrescope/stft.h"
 
 #include <cmath>
@@ -16,16 +16,23 @@ std::string validate(const stft_params& p) {
     if (p.hop_length < 1 || p.hop_length > (1 << 24)) {
         return "stft: hop_length must be in [1, 16777216], got " + std::to_string(p.hop_length);
     }
+    if (p.win_length < 0 || p.win_length > p.n_fft) {
+        return "stft: win_length must be in [0, n_fft] (0 = n_fft), got " + std::to_string(p.win_length);
+    }
+    if (p.frame_length() < p.n_fft && p.center) {
+        return "stft: win_length < n_fft (TF framing, zero-padded at the end) needs center = false";
+    }
     return "";
 }
 
 size_t stft_n_frames(const stft_params& p, size_t n_samples) {
     const size_t n_fft = static_cast<size_t>(p.n_fft);
+    const size_t len = static_cast<size_t>(p.frame_length());  // == n_fft whenever center is true
     const size_t hop = static_cast<size_t>(p.hop_length);
     // ref: librosa.stft 0.10: centring pads n_fft // 2 on both sides
     const size_t padded = p.center ? n_samples + 2 * (n_fft / 2) : n_samples;
-    if (padded < n_fft) return 0;
-    return 1 + (padded - n_fft) / hop;
+    if (padded < len) return 0;
+    return 1 + (padded - len) / hop;  // ref: librosa.util.frame / tf.signal.frame (no pad_end)
 }
 
 // Index into y of padded position j (j may be negative or past the end), for 'reflect' padding.
@@ -42,19 +49,21 @@ static size_t reflect_index(long long j, size_t n) {
 void stft_gather_frame(const stft_params& p, const float* y, size_t n_samples, size_t t, float* frame_out,
                        size_t stride) {
     const size_t n_fft = static_cast<size_t>(p.n_fft);
+    const size_t len = static_cast<size_t>(p.frame_length());
+    for (size_t i = len; i < n_fft; ++i) frame_out[i * stride] = 0.0f;  // TF framing: zeros at the end
     const long long offset = p.center ? static_cast<long long>(n_fft / 2) : 0;
     const long long start = static_cast<long long>(t) * p.hop_length - offset;  // first sample, unpadded coords
     const long long n = static_cast<long long>(n_samples);
-    if (start >= 0 && start + static_cast<long long>(n_fft) <= n) {  // interior frame: plain copy
+    if (start >= 0 && start + static_cast<long long>(len) <= n) {  // interior frame: plain copy
         if (stride == 1) {
-            std::memcpy(frame_out, y + start, n_fft * sizeof(float));
+            std::memcpy(frame_out, y + start, len * sizeof(float));
         } else {
             const float* src = y + start;
-            for (size_t i = 0; i < n_fft; ++i) frame_out[i * stride] = src[i];
+            for (size_t i = 0; i < len; ++i) frame_out[i * stride] = src[i];
         }
         return;
     }
-    for (size_t i = 0; i < n_fft; ++i) {
+    for (size_t i = 0; i < len; ++i) {
         const long long j = start + static_cast<long long>(i);
         float v = 0.0f;
         if (j >= 0 && j < n) {
@@ -103,9 +112,12 @@ std::string stft_plan::init(const stft_params& p) {
     try {
         const float4 zero = {0, 0, 0, 0};
         window_.assign(static_cast<size_t>(n), 0.0f);
-        // ref: scipy.signal.get_window('hann', n, fftbins=True): w[i] = 0.5 - 0.5 cos(2 pi i / n), in float64
+        // ref: scipy.signal.get_window('hann', n, fftbins=True): w[i] = 0.5 - 0.5 cos(2 pi i / n), in float64;
+        // with TF framing the window has the frame's length and zeros follow.
+        // ref: tf.signal.hann_window(frame_length, periodic=True), zero-padded to fft_length by tf.signal.stft
+        const int len = p.frame_length();
         const double pi = 3.14159265358979323846;
-        for (int i = 0; i < n; ++i) window_[i] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * pi * i / n));
+        for (int i = 0; i < len; ++i) window_[i] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * pi * i / len));
         one_frame_.assign(static_cast<size_t>(n), zero);
         one_result_.assign(static_cast<size_t>(n / 2 + 1), zero);
         if (n % 2 == 0) {
@@ -126,7 +138,9 @@ std::string stft_plan::init(const stft_params& p) {
 }
 
 void stft_plan::transform(const float4* block) {
-    const int n = params_.n_fft;
+    // Only the frame's samples are windowed; windowed_ beyond them stays zero from init() (TF framing), so
+    // whatever the block holds there is never read.
+    const int n = params_.frame_length();
     // kiss_fft_scalar is __m128 in SIMD mode: the same 4-float vector type as float4.
     static_assert(sizeof(kiss_fft_scalar) == sizeof(float4), "KissFFT must be built with USE_SIMD");
     if (real_plan_) {
@@ -161,14 +175,14 @@ void stft_plan::magnitude_block(const float4* block, float4* magnitude_out) {
 }
 
 void stft_plan::power_frame(const float* frame, float* power_out) {
-    const int n = params_.n_fft;
+    const int n = params_.frame_length();
     for (int i = 0; i < n; ++i) one_frame_[i][0] = frame[i];
     power_block(one_frame_.data(), one_result_.data());
     for (int k = 0; k < n_bins(); ++k) power_out[k] = one_result_[k][0];
 }
 
 void stft_plan::magnitude_frame(const float* frame, float* magnitude_out) {
-    const int n = params_.n_fft;
+    const int n = params_.frame_length();
     for (int i = 0; i < n; ++i) one_frame_[i][0] = frame[i];
     magnitude_block(one_frame_.data(), one_result_.data());
     for (int k = 0; k < n_bins(); ++k) magnitude_out[k] = one_result_[k][0];

@@ -37,6 +37,7 @@ void streaming_features::reset() {
 size_t streaming_features::emit_ready(std::vector<float>& frames_out) {
     const stft_params& p = extractor_.config().stft;
     const size_t n_fft = static_cast<size_t>(p.n_fft);
+    const size_t len = static_cast<size_t>(p.frame_length());  // samples a frame needs (TF framing: < n_fft)
     const size_t hop = static_cast<size_t>(p.hop_length);
     const int nb = extractor_.n_bins();
     size_t emitted = 0;
@@ -44,7 +45,7 @@ size_t streaming_features::emit_ready(std::vector<float>& frames_out) {
         const size_t start = frames_emitted_ * hop;  // padded index of the next frame
         if (start < buffer_start_) break;            // cannot happen; defensive
         const size_t off = start - buffer_start_;
-        if (off + n_fft > buffer_.size()) break;
+        if (off + len > buffer_.size()) break;
         extractor_.compute_frame(buffer_.data() + off, column_.data());
         frames_out.insert(frames_out.end(), column_.begin(), column_.begin() + nb);
         ++frames_emitted_;

@@ -53,6 +53,25 @@ public:
         return n.output;
     }
     std::string relu(const std::string& x) { return add(ir_op::relu, "relu", {x}, shape.at(x)).output; }
+    std::string relu6(const std::string& x) { return add(ir_op::relu6, "relu6_", {x}, shape.at(x)).output; }
+    std::string elu(const std::string& x, double alpha) {
+        ir_node& n = add(ir_op::elu, "elu", {x}, shape.at(x));
+        n.floats = {{"alpha", alpha}};
+        return n.output;
+    }
+    // A convolution with padding that differs before and after (TensorFlow's SAME with stride 2).
+    std::string conv_asym(const std::string& x, int64_t out, int64_t k, int64_t stride, int64_t pad_begin,
+                          int64_t pad_end, int64_t groups = 1) {
+        const shape_t& s = shape.at(x);
+        const int64_t oh = (s[2] + pad_begin + pad_end - k) / stride + 1, ow = (s[3] + pad_begin + pad_end - k) / stride + 1;
+        ir_node& n = add(ir_op::conv2d, "conv", {x}, {1, out, oh, ow});
+        n.ints = {{"out_channels", out}, {"kernel_h", k},         {"kernel_w", k},          {"stride_h", stride},
+                  {"stride_w", stride},  {"pad_h", pad_begin},    {"pad_w", pad_begin},     {"pad_h_end", pad_end},
+                  {"pad_w_end", pad_end}};
+        if (groups != 1) n.ints["groups"] = groups;
+        n.params = {{"weight", {out, s[1] / groups, k, k}}, {"bias", {out}}};
+        return n.output;
+    }
     std::string pool(const std::string& x, bool max, int64_t kh, int64_t kw, int64_t sh, int64_t sw) {
         const shape_t& s = shape.at(x);
         ir_node& n = add(max ? ir_op::max_pool2d : ir_op::avg_pool2d, max ? "maxpool" : "avgpool", {x},
@@ -126,12 +145,12 @@ public:
         n.floats = {{"factor", factor}};
         return n.output;
     }
-    // Ends the graph: logits -> softmax -> g.output.
-    ir_graph finish(const std::string& logits) {
+    // Ends the graph: logits -> softmax (or sigmoid: independent per-class scores) -> g.output.
+    ir_graph finish(const std::string& logits, bool sigmoid = false) {
         g.logits = logits;
         ir_node n;
-        n.name = "softmax";
-        n.op = ir_op::softmax;
+        n.name = sigmoid ? "sigmoid" : "softmax";
+        n.op = sigmoid ? ir_op::sigmoid : ir_op::softmax;
         n.inputs = {logits};
         n.output = g.output;
         g.nodes.push_back(n);
@@ -218,6 +237,14 @@ inline std::vector<std::pair<std::string, ir_graph>> test_graphs() {
         x = b.relu(b.conv(x, 6, 3, 3, 1, 1, 1, 1, 2));                          // 2 groups of 2 -> 3
         x = b.relu(b.bn(b.conv(x, 8, 1, 1)));                                   // pointwise: [8, 4, 10]
         out.emplace_back("grouped_conv", b.finish(b.linear(b.global_pool(x, false), 4)));
+    }
+    {   // MobileNet and TensorFlow pieces: SAME padding with stride 2 (one more row/column at the end), ReLU6,
+        // a depthwise conv with asymmetric padding, ELU, and a sigmoid output (multi-label scores)
+        test_builder b(8, 10, 5);
+        std::string x = b.relu6(b.bn(b.conv_asym(b.input(), 4, 3, 2, 0, 1)));  // [4, 4, 5]
+        x = b.relu6(b.conv_asym(x, 4, 3, 2, 0, 1, 4));                          // depthwise: [4, 2, 3]
+        x = b.elu(b.bn(b.conv(x, 6, 1, 1)), 0.7);                               // pointwise: [6, 2, 3]
+        out.emplace_back("mobilenet_sigmoid", b.finish(b.linear(b.global_pool(x, false), 5), true));
     }
     {   // bidirectional GRU over the frames
         test_builder b(8, 10, 4);

@@ -63,7 +63,7 @@ TEST(ModelIr, ShapesOfEveryTestGraph) {
         ASSERT_EQ(gs::ir_infer_shapes(g, 3, s3), "");
         test_builder ref(g.n_bins, g.n_frames, g.n_classes);
         for (const ir_node& n : g.nodes) {
-            if (n.op == ir_op::softmax) continue;
+            if (n.op == ir_op::softmax || n.op == ir_op::sigmoid) continue;
             // The builder's independent batch-1 shapes; batch 3 scales the batch axis (axis 1 for sequences).
             shape_t want = s1.at(n.output);
             const size_t batch_axis = n.op == ir_op::to_sequence ? 1 : 0;
@@ -119,6 +119,8 @@ TEST(ModelIr, ShapeErrors) {
         {"arity", [](ir_graph& g) { g.nodes[1].inputs.push_back(g.input); }},
         {"kernel 0", [](ir_graph& g) { g.nodes[0].ints["kernel_h"] = 0; }},
         {"groups 0", [](ir_graph& g) { g.nodes[0].ints["groups"] = 0; }},
+        {"negative end padding", [](ir_graph& g) { g.nodes[0].ints["pad_w_end"] = -1; }},
+        {"elu alpha", [](ir_graph& g) { g.nodes[1].op = ir_op::elu; g.nodes[1].floats["alpha"] = -1.0; }},
         {"groups not dividing", [](ir_graph& g) { g.nodes[0].ints["groups"] = 2; }},
         {"kernel too big", [](ir_graph& g) { g.nodes[0].ints["kernel_w"] = 9; }},
         {"param shape", [](ir_graph& g) { g.nodes[0].params[0].shape[1] = 2; }},
@@ -321,7 +323,7 @@ const std::map<std::string, std::set<std::string>>& required_attributes() {
         {"MaxPool", {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}},
         {"AveragePool", {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"}},
         {"BatchNormalization", {"epsilon", "momentum", "training_mode"}},
-        {"Relu", {}}, {"Add", {}}, {"Mul", {}}, {"Sub", {}}, {"Div", {}}, {"Squeeze", {}},
+        {"Relu", {}}, {"Clip", {}}, {"Elu", {"alpha"}}, {"Sigmoid", {}}, {"Add", {}}, {"Mul", {}}, {"Sub", {}}, {"Div", {}}, {"Squeeze", {}},
         {"GlobalAveragePool", {}}, {"GlobalMaxPool", {}},
         {"Softmax", {"axis"}}, {"Concat", {"axis"}}, {"Flatten", {"axis"}}, {"Transpose", {"perm"}},
         {"Gemm", {"alpha", "beta", "transA", "transB"}}, {"Reshape", {"allowzero"}},

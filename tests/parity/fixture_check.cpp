@@ -294,9 +294,12 @@ void run_case(const options& o, const gs::json_value& c, const std::string& fixt
     report(name, err);
 }
 
-// sr > 0: resample to sr first (in-process with gs::resample, in the CLI with --sr).
-void run_clip(const options& o, const std::string& path, const std::string& kind, int sr) {
-    const std::string name = "clip " + path.substr(path.rfind('/') + 1) + " " + kind + (sr > 0 ? " --sr " + std::to_string(sr) : "");
+// sr > 0: resample to sr first (in-process with gs::resample, in the CLI with --sr, or with the CLI's default
+// rate for the kind when sr_flag is false). yamnet_log_mel starts from gs::yamnet_feature_config(), as the CLI does.
+void run_clip(const options& o, const std::string& path, const std::string& kind, int sr, bool sr_flag = true) {
+    const std::string sr_arg = sr > 0 && sr_flag ? " --sr " + std::to_string(sr) : "";
+    const std::string name = "clip " + path.substr(path.rfind('/') + 1) + " " + kind + sr_arg +
+                             (sr > 0 && !sr_flag ? " (default rate)" : "");
     std::vector<uint8_t> bytes;
     gs::audio_buffer audio;
     std::string err;
@@ -311,7 +314,7 @@ void run_clip(const options& o, const std::string& path, const std::string& kind
         audio.samples.swap(resampled);
         audio.sample_rate_hz = sr;
     }
-    gs::feature_config cfg;
+    gs::feature_config cfg = kind == "yamnet_log_mel" ? gs::yamnet_feature_config() : gs::feature_config{};
     gs::parse_feature_kind(kind, cfg.kind);
     cfg.sample_rate_hz = audio.sample_rate_hz;
     gs::feature_extractor fx;
@@ -322,7 +325,6 @@ void run_clip(const options& o, const std::string& path, const std::string& kind
         return report(name, err);
     }
     const std::string tmp_out = o.tmp + "/clip_" + kind + ".npy";
-    const std::string sr_arg = sr > 0 ? " --sr " + std::to_string(sr) : "";
     if (!run_cli(o.cli + " features " + path + " " + tmp_out + " --kind " + kind + sr_arg, tmp_out, got, shape, err)) {
         return report(name, err);
     }
@@ -377,6 +379,9 @@ int main(int argc, char** argv) {
         for (const std::string& w : wavs) {
             for (const char* kind : {"mel_db", "mfcc", "chroma"}) run_clip(o, w, kind, 0);
             run_clip(o, w, "mel_db", 16000);  // through the resampler too
+            // YAMNet's front end (TF framing, TF mel weights, libm-free ln): explicit --sr, and its 16 kHz default
+            run_clip(o, w, "yamnet_log_mel", 16000);
+            run_clip(o, w, "yamnet_log_mel", 16000, false);
         }
     }
     std::printf("%d passed, %d failed\n", g_passed, g_failed);

@@ -90,6 +90,7 @@ std::vector<gs::feature_config> configs() {
     big_hop.n_mels = 32;
     big_hop.stft.pad = gs::pad_mode::reflect;
     out.push_back(big_hop);
+    out.push_back(gs::yamnet_feature_config());  // TF framing: 400-sample frames zero-padded to n_fft 512
     return out;
 }
 

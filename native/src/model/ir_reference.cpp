@@ -173,6 +173,18 @@ void run_node(const ir_node& n, const node_weights& p, const std::vector<const t
     case ir_op::relu:
         for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
         break;
+    case ir_op::relu6:
+        for (size_t i = 0; i < x.size(); ++i) y[i] = std::min(6.0f, x[i] > 0.0f ? x[i] : 0.0f);
+        break;
+    case ir_op::elu: {
+        // ref: Clevert et al. 2016 (ELU): x > 0 ? x : alpha (exp(x) - 1)
+        const double alpha = n.get_float("alpha", 1.0);
+        for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] > 0.0f ? x[i] : static_cast<float>(alpha * std::expm1(x[i]));
+        break;
+    }
+    case ir_op::sigmoid:
+        for (size_t i = 0; i < x.size(); ++i) y[i] = static_cast<float>(sigmoid(x[i]));
+        break;
     case ir_op::dropout: y = x; break;
     case ir_op::level_align: {
         const int64_t F = xs[2], T = xs[3];

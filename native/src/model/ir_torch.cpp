@@ -71,15 +71,28 @@ std::vector<torch::Tensor> ir_module_impl::recurrent_weights(const ir_node& n, b
 torch::Tensor ir_module_impl::run_node(const ir_node& n, const std::vector<torch::Tensor>& in) {
     const torch::Tensor& x = in.at(0);
     switch (n.op) {
-        case ir_op::conv2d:
-            return torch::conv2d(x, param(n, "weight"), param(n, "bias"),
-                                 {n.get_int("stride_h", 1), n.get_int("stride_w", 1)},
-                                 {n.get_int("pad_h"), n.get_int("pad_w")}, {1, 1}, n.get_int("groups", 1));
+        case ir_op::conv2d: {
+            const int64_t ph = n.get_int("pad_h"), pw = n.get_int("pad_w");
+            const int64_t phe = n.get_int("pad_h_end", ph), pwe = n.get_int("pad_w_end", pw);
+            const std::vector<int64_t> stride = {n.get_int("stride_h", 1), n.get_int("stride_w", 1)};
+            const std::vector<int64_t> dilation = {1, 1};
+            if (phe == ph && pwe == pw) {
+                return torch::conv2d(x, param(n, "weight"), param(n, "bias"), stride, std::vector<int64_t>{ph, pw},
+                                     dilation, n.get_int("groups", 1));
+            }
+            // Asymmetric padding: pad explicitly (last dimension first), then convolve without padding.
+            const std::vector<int64_t> pads = {pw, pwe, ph, phe};
+            return torch::conv2d(torch::constant_pad_nd(x, pads, 0.0), param(n, "weight"), param(n, "bias"), stride,
+                                 std::vector<int64_t>{0, 0}, dilation, n.get_int("groups", 1));
+        }
         case ir_op::batch_norm:
             // ref: torch.nn.BatchNorm (momentum 0.1; batch statistics while training)
             return torch::batch_norm(x, param(n, "weight"), param(n, "bias"), param(n, "running_mean"),
                                      param(n, "running_var"), is_training(), 0.1, n.get_float("eps", 1e-5), true);
         case ir_op::relu: return torch::relu(x);
+        case ir_op::relu6: return torch::clamp(x, 0.0, 6.0);
+        case ir_op::elu: return torch::elu(x, n.get_float("alpha", 1.0));
+        case ir_op::sigmoid: return torch::sigmoid(x);
         case ir_op::max_pool2d:
             return torch::max_pool2d(x, {n.get_int("kernel_h"), n.get_int("kernel_w")},
                                      {n.get_int("stride_h"), n.get_int("stride_w")});

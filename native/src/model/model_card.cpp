@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "model/ir_json.h"
+
 namespace gs {
 
 json_value to_json(const model_card& c) {
@@ -39,6 +41,7 @@ json_value to_json(const model_card& c) {
     j.set("training", c.training);
     j.set("metrics", c.metrics);
     j.set("limits", c.limits);
+    if (!c.graph.is_null()) j.set("graph", c.graph);
     return j;
 }
 
@@ -75,6 +78,16 @@ std::string from_json(const json_value& j, model_card& out) {
     if (j.find("training")) c.training = j["training"];
     if (j.find("metrics")) c.metrics = j["metrics"];
     if (j.find("limits")) c.limits = j["limits"];
+    if (j.find("graph") && !j["graph"].is_null()) {
+        ir_graph g;
+        if (!(err = ir_graph_from_json(j["graph"], g)).empty()) return "model card: " + err;
+        if (g.n_bins != c.features.n_bins() || g.n_frames != c.segment_frames ||
+            g.n_classes != static_cast<int64_t>(c.labels.size())) {
+            return "model card: the graph's input [" + std::to_string(g.n_bins) + " x " + std::to_string(g.n_frames) +
+                   "] and " + std::to_string(g.n_classes) + " classes do not match the card's features, segment and labels";
+        }
+        c.graph = j["graph"];
+    }
     out = c;
     return "";
 }

@@ -14,6 +14,9 @@ struct model_card {
     std::string name;                 // e.g. "genrescope_cnn-gtzan"
     std::string version = "1";
     std::string arch;                 // architecture name (archs.h); rebuilds the graph on import
+    // The whole graph (ir_json.h), for models that are not one of archs.h's architectures (imported networks,
+    // heads on a backbone); null otherwise. When present it is what the loader builds, temperature included.
+    json_value graph;
     std::vector<std::string> labels;  // class names, output order
     feature_config features;          // full feature config incl. normalisation mean/std
     double segment_s = 3.0;           // model input length, seconds

@@ -1,6 +1,7 @@
 // model_ir.cpp: op names, shape inference (with parameter-shape checks) and parameter counting for ir_graph.
 #include "model_ir.h"
 
+#include <cmath>
 #include <set>
 
 namespace gs {
@@ -10,6 +11,9 @@ const char* to_string(ir_op op) {
     case ir_op::conv2d: return "conv2d";
     case ir_op::batch_norm: return "batch_norm";
     case ir_op::relu: return "relu";
+    case ir_op::relu6: return "relu6";
+    case ir_op::elu: return "elu";
+    case ir_op::sigmoid: return "sigmoid";
     case ir_op::max_pool2d: return "max_pool2d";
     case ir_op::avg_pool2d: return "avg_pool2d";
     case ir_op::global_avg_pool: return "global_avg_pool";
@@ -43,10 +47,14 @@ std::string shape_str(const shape_t& s) {
 }
 
 // Output length of a sliding window without dilation (floor mode); <= 0 when the window does not fit.
-// ref: PyTorch Conv2d / MaxPool2d docs: out = floor((in + 2*pad - kernel) / stride) + 1
-int64_t window_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
-    const int64_t span = in + 2 * pad - kernel;
+// ref: PyTorch Conv2d / MaxPool2d docs: out = floor((in + 2*pad - kernel) / stride) + 1 (pad_begin + pad_end
+// in place of 2*pad when they differ, as ONNX Conv's pads allow)
+int64_t window_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t pad_end) {
+    const int64_t span = in + pad + pad_end - kernel;
     return span < 0 ? 0 : span / stride + 1;
+}
+int64_t window_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
+    return window_out(in, kernel, stride, pad, pad);
 }
 
 // Checks that `n.params` holds exactly the expected names with the expected shapes (any order).
@@ -96,16 +104,17 @@ std::string infer_node(const ir_node& n, const std::vector<shape_t>& in, shape_t
         const int64_t o = n.get_int("out_channels"), kh = n.get_int("kernel_h"), kw = n.get_int("kernel_w");
         const int64_t sh = n.get_int("stride_h", 1), sw = n.get_int("stride_w", 1);
         const int64_t ph = n.get_int("pad_h", 0), pw = n.get_int("pad_w", 0);
+        const int64_t phe = n.get_int("pad_h_end", ph), pwe = n.get_int("pad_w_end", pw);
         const int64_t groups = n.get_int("groups", 1);
-        if (o < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || groups < 1) {
+        if (o < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || phe < 0 || pwe < 0 || groups < 1) {
             return "bad attributes (need out_channels, kernel_h, kernel_w, stride_h, stride_w, groups >= 1, "
-                   "pad_h, pad_w >= 0)";
+                   "pad_h, pad_w, pad_h_end, pad_w_end >= 0)";
         }
         if (x[1] % groups != 0 || o % groups != 0) {
             return "groups " + std::to_string(groups) + " must divide the input channels (" + std::to_string(x[1]) +
                    ") and out_channels (" + std::to_string(o) + ")";
         }
-        out = {x[0], o, window_out(x[2], kh, sh, ph), window_out(x[3], kw, sw, pw)};
+        out = {x[0], o, window_out(x[2], kh, sh, ph, phe), window_out(x[3], kw, sw, pw, pwe)};
         if (out[2] < 1 || out[3] < 1) return "kernel larger than padded input " + shape_str(x);
         params = {{"weight", {o, x[1] / groups, kh, kw}}, {"bias", {o}}};
         return "";
@@ -118,9 +127,15 @@ std::string infer_node(const ir_node& n, const std::vector<shape_t>& in, shape_t
         return "";
     }
     case ir_op::relu:
+    case ir_op::relu6:
+    case ir_op::elu:
+    case ir_op::sigmoid:
     case ir_op::dropout:
     case ir_op::scale:
         if (!(e = need_inputs(n, 1, 1)).empty()) return e;
+        if (n.op == ir_op::elu && !(std::isfinite(n.get_float("alpha", 1.0)) && n.get_float("alpha", 1.0) >= 0.0)) {
+            return "alpha must be finite and >= 0";
+        }
         if (n.op == ir_op::dropout) {
             const double p = n.get_float("p", 0.0);
             if (!(p >= 0.0 && p < 1.0)) return "p must be in [0, 1)";
@@ -257,8 +272,8 @@ std::string ir_infer_shapes(const ir_graph& g, int64_t batch, std::map<std::stri
         shapes[n.output] = out;
     }
     const ir_node& last = g.nodes.back();
-    if (last.op != ir_op::softmax || last.output != g.output) {
-        return "the last node must be a softmax producing the graph output '" + g.output + "'";
+    if ((last.op != ir_op::softmax && last.op != ir_op::sigmoid) || last.output != g.output) {
+        return "the last node must be a softmax or sigmoid producing the graph output '" + g.output + "'";
     }
     const shape_t want = {batch, g.n_classes};
     if (shapes[g.output] != want) {

@@ -16,13 +16,20 @@ namespace gs {
 
 enum class ir_op {
     // [N,C,H,W] -> [N,O,H',W']. ints: out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w
-    // (zero padding, symmetric; dilation 1), groups (default 1; C and O divisible by it; groups = C = O is a
-    // depthwise convolution). params: weight [O,C/groups,kh,kw], bias [O].
+    // (zero padding before the first row / column), pad_h_end, pad_w_end (after the last; default pad_h,
+    // pad_w: symmetric; TensorFlow's SAME padding with stride 2 pads one more at the end), groups (default 1;
+    // C and O divisible by it; groups = C = O is a depthwise convolution); dilation 1.
+    // params: weight [O,C/groups,kh,kw], bias [O].
     conv2d,
     // [N,C,...] -> same. floats: eps. params: weight [C], bias [C], running_mean [C], running_var [C].
     // In training mode it normalises with batch statistics and updates the running ones (momentum 0.1).
     batch_norm,
-    relu,  // element-wise
+    relu,  // element-wise max(x, 0)
+    relu6, // element-wise min(max(x, 0), 6) (MobileNet's activation)
+    elu,   // element-wise x > 0 ? x : alpha (exp(x) - 1). floats: alpha (default 1)
+    // element-wise 1 / (1 + exp(-x)). As the graph's output node: independent per-class probabilities
+    // (multi-label, e.g. AudioSet's 521 classes) instead of softmax's distribution.
+    sigmoid,
     // [N,C,H,W] -> [N,C,H',W'], no padding, floor mode. ints: kernel_h, kernel_w, stride_h, stride_w.
     max_pool2d,
     avg_pool2d,
@@ -55,7 +62,7 @@ enum class ir_op {
     level_align,
     // Multiplies by a constant. floats: factor. (Used for the calibration temperature: logits / T.)
     scale,
-    // [N,K] -> [N,K], softmax over axis 1. The graph's output node.
+    // [N,K] -> [N,K], softmax over axis 1. The graph's output node (or sigmoid, above).
     softmax,
 };
 
@@ -91,7 +98,7 @@ struct ir_graph {
     int64_t n_bins = 0;
     int64_t n_frames = 0;
     std::string logits;                     // the tensor the loss is computed on (input of the final softmax)
-    std::string output = "probabilities";   // [N, n_classes], produced by the last node (softmax)
+    std::string output = "probabilities";   // [N, n_classes], produced by the last node (softmax or sigmoid)
     int64_t n_classes = 0;
     std::vector<ir_node> nodes;             // in topological order
 };

@@ -167,12 +167,13 @@ void export_node(graph_builder& b, const ir_node& n, const ir_weights& w, const 
     switch (n.op) {
     case ir_op::conv2d: {
         const int64_t ph = n.get_int("pad_h", 0), pw = n.get_int("pad_w", 0);
+        const int64_t phe = n.get_int("pad_h_end", ph), pwe = n.get_int("pad_w_end", pw);
         onnx::NodeProto* c = b.node("Conv", n.name, {in[0], n.name + ".weight", n.name + ".bias"}, {y});
         attr_string(c, "auto_pad", "NOTSET");
         attr_ints(c, "dilations", {1, 1});
         attr_int(c, "group", n.get_int("groups", 1));
         attr_ints(c, "kernel_shape", {n.get_int("kernel_h"), n.get_int("kernel_w")});
-        attr_ints(c, "pads", {ph, pw, ph, pw});  // ref: ONNX Conv pads = [h_begin, w_begin, h_end, w_end]
+        attr_ints(c, "pads", {ph, pw, phe, pwe});  // ref: ONNX Conv pads = [h_begin, w_begin, h_end, w_end]
         attr_ints(c, "strides", {n.get_int("stride_h", 1), n.get_int("stride_w", 1)});
         break;
     }
@@ -189,6 +190,17 @@ void export_node(graph_builder& b, const ir_node& n, const ir_weights& w, const 
         break;
     }
     case ir_op::relu: b.node("Relu", n.name, {in[0]}, {y}); break;
+    case ir_op::relu6: {
+        // ref: ONNX Clip (opset >= 11): bounds as inputs
+        const std::string lo = n.name + "/min", hi = n.name + "/max";
+        const float zero = 0.0f, six = 6.0f;
+        b.init_float(lo, {}, &zero);
+        b.init_float(hi, {}, &six);
+        b.node("Clip", n.name, {in[0], lo, hi}, {y});
+        break;
+    }
+    case ir_op::elu: attr_float(b.node("Elu", n.name, {in[0]}, {y}), "alpha", static_cast<float>(n.get_float("alpha", 1.0))); break;
+    case ir_op::sigmoid: b.node("Sigmoid", n.name, {in[0]}, {y}); break;
     case ir_op::max_pool2d:
     case ir_op::avg_pool2d: {
         const bool is_max = n.op == ir_op::max_pool2d;

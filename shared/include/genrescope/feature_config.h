@@ -13,22 +13,29 @@
 namespace gs {
 
 // What a feature matrix holds. Rows ("bins") per kind: stft_*: n_fft/2+1; mel_*: n_mels; mfcc: n_mfcc;
-// chroma: n_chroma.
-enum class feature_kind { stft_mag, stft_power, mel_power, mel_db, mfcc, chroma };
+// chroma: n_chroma; yamnet_log_mel: n_mels.
+// yamnet_log_mel is YAMNet's published front end (TensorFlow, not librosa): TF framing (stft_params::win_length,
+// no centring), magnitude spectrum, TF's mel weights (mel_params::tf_weights), then ln(mel + 0.001). Start from
+// yamnet_feature_config() for its parameters. ref: tensorflow/models research/audioset/yamnet features.py
+enum class feature_kind { stft_mag, stft_power, mel_power, mel_db, mfcc, chroma, yamnet_log_mel };
 
 const char* to_string(feature_kind k);
 bool parse_feature_kind(const std::string& s, feature_kind& out);  // false when unknown
 
-// Defaults are librosa 0.10's (melspectrogram / power_to_db / mfcc / chroma_stft).
+// The offset yamnet_log_mel adds before the natural log. ref: YAMNet params.py log_offset = 0.001
+constexpr float kYamnetLogOffset = 0.001f;
+
+// Defaults are librosa 0.10's (melspectrogram / power_to_db / mfcc / chroma_stft); see yamnet_feature_config().
 struct feature_config {
     feature_kind kind = feature_kind::mel_db;
     int sample_rate_hz = 22050;    // Hz the audio is resampled to before analysis, valid 1..768000
-    stft_params stft;              // n_fft, hop_length, center, pad mode
+    stft_params stft;              // n_fft, hop_length, center, pad mode, win_length (0 = n_fft; librosa kinds
+                                   // need 0 or n_fft, yamnet_log_mel any 1..n_fft with center false)
     int n_mels = 128;              // mel bands (mel_*, mfcc), valid 1..1024
     double fmin_hz = 0.0;          // lowest mel edge, Hz
     double fmax_hz = 0.0;          // highest mel edge, Hz; <= 0 = sample_rate_hz / 2
-    bool htk = false;              // HTK mel scale
-    bool mel_norm_slaney = true;   // Slaney area normalisation of the mel bands
+    bool htk = false;              // HTK mel scale (yamnet_log_mel: must be true)
+    bool mel_norm_slaney = true;   // Slaney area normalisation of the mel bands (yamnet_log_mel: must be false)
     db_params db;                  // power_to_db (mel_db, mfcc)
     int n_mfcc = 20;               // valid 1..n_mels
     int lifter = 0;                // MFCC liftering, 0 = off
@@ -51,11 +58,19 @@ struct feature_config {
     bool frame_local() const;
 };
 
+// YAMNet's front end: kind yamnet_log_mel, 16000 Hz, frames of 400 samples (25 ms) every 160 (10 ms), no
+// centring, 512-point FFT, 64 HTK mel bands over 125-7500 Hz (TF weights, no normalisation).
+// ref: YAMNet params.py (sample_rate 16000, stft_window_seconds 0.025, stft_hop_seconds 0.010, mel_bands 64,
+// mel_min_hz 125, mel_max_hz 7500, log_offset 0.001); fft_length = 2^ceil(log2(400)) = 512 (features.py)
+feature_config yamnet_feature_config();
+
 // Checks every field's range and the consistency between them. Returns "" or the first problem.
 std::string validate(const feature_config& c);
 
 // JSON (field names as in the struct; db fields "db_ref" ("max" or a number), "db_amin", "db_top_db" (null =
-// none), "pad_mode": "constant"|"reflect"). Unknown fields are ignored; missing ones keep defaults.
+// none), "pad_mode": "constant"|"reflect"; "win_length" only when not 0, so the JSON of configs without it
+// (and the feature-cache keys hashed from it) stay as they were). Unknown fields are ignored; missing ones keep
+// the defaults: librosa's, or yamnet_feature_config()'s when "kind" is "yamnet_log_mel".
 json_value to_json(const feature_config& c);
 std::string from_json(const json_value& j, feature_config& out);
 

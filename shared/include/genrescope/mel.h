@@ -1,4 +1,4 @@
-// mel.h: mel filterbank (Slaney or HTK scale) applied sparsely, and power_to_db, matching librosa 0.10.
+// mel.h: mel filterbanks (librosa 0.10's Slaney/HTK, or TensorFlow's) applied sparsely; libm-free dB and log.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,9 @@ namespace gs {
 double hz_to_mel(double hz, bool htk);
 double mel_to_hz(double mel, bool htk);
 
+// TensorFlow's mel scale: 1127 ln(1 + f / 700). ref: tf.signal.linear_to_mel_weight_matrix (_hertz_to_mel)
+double hz_to_mel_tf(double hz);
+
 struct mel_params {
     int sample_rate_hz = 22050;  // Hz, valid 1..768000
     int n_fft = 2048;            // FFT length the spectra come from, valid 2..65536
@@ -21,6 +24,11 @@ struct mel_params {
     double fmax_hz = 0.0;        // highest band edge, Hz; <= 0 means sample_rate_hz / 2 (librosa's None)
     bool htk = false;            // HTK mel scale instead of Slaney's
     bool slaney_norm = true;     // norm='slaney' (each band scaled to constant energy) or no normalisation
+    // TensorFlow's weights instead of librosa's (htk and slaney_norm are then ignored): HTK mel 1127 ln(1 +
+    // f/700), n_mels + 2 edges equally spaced in mel from fmin to fmax, triangles evaluated at each FFT bin's
+    // frequency converted to mel (librosa evaluates them in Hz), no normalisation, the DC bin's weights zero.
+    // Needs fmax <= sample_rate_hz / 2, as TF does. ref: tf.signal.linear_to_mel_weight_matrix
+    bool tf_weights = false;
 };
 
 std::string validate(const mel_params& p);
@@ -67,6 +75,18 @@ std::string validate(const db_params& p);
 float power_db(float x);
 // power_db of each lane; bit for bit what power_db gives per lane (4 lanes at once when all are normal).
 float4 power_db(float4 x);
+
+// The natural logarithm ln(x), with the same libm-free float arithmetic as power_db (so every build gives the
+// same bits): within about 2 ulp (relative error < 3e-7) of the exact value for positive normal and subnormal
+// x. ln(1) = 0 exactly; x <= 0 gives -inf; NaN and +inf pass through.
+float natural_log(float x);
+// natural_log of each lane; bit for bit what natural_log gives per lane.
+float4 natural_log(float4 x);
+
+// In place: ln(x + offset) for n float4 values (YAMNet's log(mel + 0.001) with offset = 0.001f); the sum is
+// rounded to float first. ref: YAMNet features.py (tensorflow/models research/audioset/yamnet):
+// log_mel_spectrogram = log(mel_spectrogram + log_offset)
+void log_offset_fixed(float4* values, size_t n, float offset);
 
 // In place over a whole array (all frames): 10 log10(max(amin, x)) - 10 log10(max(amin, ref)), then the
 // top_db clamp against the array's maximum.

@@ -11,7 +11,8 @@ namespace gs {
 
 // Produces, frame for frame, exactly the columns feature_extractor::compute() gives for the concatenated
 // input, for any frame-local config (feature_config::frame_local(): fixed dB ref, no top_db), with either
-// centre-padding mode. Memory is bounded by n_fft + the largest chunk pushed.
+// centre-padding mode, or TF framing (stft_params::win_length). Memory is bounded by n_fft + the largest chunk
+// pushed.
 class streaming_features {
 public:
     // Returns "" or an error (including a config that is not frame-local).
