@@ -16,5 +16,6 @@ int cmd_archs(int argc, char** argv);     // genrescope archs
 int cmd_eval(int argc, char** argv);      // genrescope eval --model M.onnx --data DIR [--split ...] [--json]
 int cmd_classify(int argc, char** argv);  // genrescope classify [--model M.onnx] [--json|--csv] FILES...
 int cmd_calibrate(int argc, char** argv); // genrescope calibrate --model M.onnx RUN_DIR... (pooled validation temperature)
+int cmd_import(int argc, char** argv);    // genrescope import yamnet|compact_cnn FILE --out DIR
 
 }  // namespace gs

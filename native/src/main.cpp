@@ -15,13 +15,16 @@ const char* kUsage =
     "genrescope: music genre classification tools\n"
     "\n"
     "usage:\n"
-    "  genrescope features IN OUT.npy --kind {stft_mag|mel_power|mel_db|mfcc|chroma} [options]\n"
+    "  genrescope features IN OUT.npy --kind {stft_mag|stft_power|mel_power|mel_db|mfcc|chroma|yamnet_log_mel}\n"
     "      Computes a librosa-compatible feature matrix, float32 [bins, frames], from a WAV/AU file\n"
     "      (other formats natively via libsndfile). Options (librosa 0.10 defaults):\n"
     "        --n-fft N (2048)  --hop-length N (512)  --n-mels N (128)  --fmin HZ (0)  --fmax HZ (sr/2)\n"
     "        --htk  --no-center  --pad-mode constant|reflect (constant)  --ref VALUE|max (1.0)\n"
     "        --amin V (1e-10)  --top-db V|none (80)  --n-mfcc N (20)  --lifter N (0)  --n-chroma N (12)\n"
-    "        --tuning T (0.0)  --sr HZ (resample first; default: keep the file's rate)\n"
+    "        --tuning T (0.0)  --win-length N (0 = n_fft)  --sr HZ (resample first; default: keep the file's rate)\n"
+    "        yamnet_log_mel: YAMNet's front end, ln(mel(|STFT|) + 0.001) with TensorFlow's framing and mel\n"
+    "        weights; its defaults are YAMNet's (--sr 16000, 400-sample frames in a 512-point FFT, hop 160, 64\n"
+    "        mels 125-7500 Hz)\n"
     "        --mel-norm slaney|none (slaney)\n"
     "  genrescope filters {mel|chroma} OUT.npy --sr HZ [--n-fft N --n-mels N --fmin --fmax --htk ...]\n"
     "      Writes the filterbank matrix [bands, 1 + n_fft/2] (librosa.filters.mel / chroma).\n"
@@ -46,6 +49,10 @@ const char* kUsage =
     "      Fits M's temperature on the validation tracks pooled from the runs' predictions.json (a kfold:K run\n"
     "      folder counts as its folds) for the segment aggregation with the lower validation NLL (auto), checks\n"
     "      it cross-fitted on their test tracks, and rewrites M + card.\n"
+    "  genrescope import yamnet FILE.tflite --out DIR [--class-map CSV] | import compact_cnn FILE.hdf5 --out DIR\n"
+    "      A pretrained network as DIR/model.onnx + model.json (loads in classify, eval and the page; the card\n"
+    "      names the source, licence and the sha256 of FILE). YAMNet: the network from either TFLite export, with\n"
+    "      shared/'s yamnet_log_mel front end and AudioSet's 521 labels (multi-label scores).\n"
     "  genrescope train --data DIR | --list FILE.csv [options]\n"
     "      Trains a model on a folder of labelled audio (GTZAN layout DIR/genres/<genre>/*, or DIR/<label>/*)\n"
     "      and writes RUN/model.onnx, RUN/model.json (model card), RUN/report.json and RUN/report.html.\n"
@@ -86,8 +93,10 @@ int main(int argc, char** argv) {
     if (cmd == "classify") return gs::cmd_classify(argc - 2, argv + 2);
     if (cmd == "eval") return gs::cmd_eval(argc - 2, argv + 2);
     if (cmd == "calibrate") return gs::cmd_calibrate(argc - 2, argv + 2);
+    if (cmd == "import") return gs::cmd_import(argc - 2, argv + 2);
 #else
-    if (cmd == "train" || cmd == "archs" || cmd == "classify" || cmd == "eval" || cmd == "calibrate") {
+    if (cmd == "train" || cmd == "archs" || cmd == "classify" || cmd == "eval" || cmd == "calibrate" ||
+        cmd == "import") {
         std::fprintf(stderr, "genrescope: '%s' needs the native build with libtorch and ONNX\n", cmd.c_str());
         return gs::kExitUsage;
     }

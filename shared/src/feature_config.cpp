@@ -2,6 +2,7 @@
 #include "genrescope/feature_config.h"
 
 #include <cmath>
+#include <cstdint>
 
 namespace gs {
 
@@ -14,6 +15,7 @@ const char* to_string(feature_kind k) {
         case feature_kind::mfcc: return "mfcc";
         case feature_kind::chroma: return "chroma";
         case feature_kind::yamnet_log_mel: return "yamnet_log_mel";
+        case feature_kind::compact_cnn_melgram: return "compact_cnn_melgram";
     }
     return "mel_db";
 }
@@ -21,7 +23,7 @@ const char* to_string(feature_kind k) {
 bool parse_feature_kind(const std::string& s, feature_kind& out) {
     for (feature_kind k : {feature_kind::stft_mag, feature_kind::stft_power, feature_kind::mel_power,
                            feature_kind::mel_db, feature_kind::mfcc, feature_kind::chroma,
-                           feature_kind::yamnet_log_mel}) {
+                           feature_kind::yamnet_log_mel, feature_kind::compact_cnn_melgram}) {
         if (s == to_string(k)) {
             out = k;
             return true;
@@ -36,7 +38,8 @@ int feature_config::n_bins() const {
         case feature_kind::stft_power: return stft.n_fft / 2 + 1;
         case feature_kind::mel_power:
         case feature_kind::mel_db:
-        case feature_kind::yamnet_log_mel: return n_mels;
+        case feature_kind::yamnet_log_mel:
+        case feature_kind::compact_cnn_melgram: return n_mels;
         case feature_kind::mfcc: return n_mfcc;
         case feature_kind::chroma: return n_chroma;
     }
@@ -89,7 +92,27 @@ feature_config yamnet_feature_config() {
     return c;
 }
 
+feature_config compact_cnn_feature_config() {
+    feature_config c;
+    c.kind = feature_kind::compact_cnn_melgram;
+    c.sample_rate_hz = 12000;  // ref: compact_cnn/models.py SR = 12000
+    c.stft.n_fft = 512;        // ref: models.py Melspectrogram(n_dft=512, n_hop=256)
+    c.stft.hop_length = 256;
+    c.stft.center = false;     // framing is TF "same" (stft_same_pad_before), not librosa's centring
+    c.n_mels = 96;             // ref: util_weight_th2tf.py n_mels=96, fmin=0.0, fmax=6000
+    c.fmin_hz = 0.0;
+    c.fmax_hz = 6000.0;
+    c.htk = false;
+    c.mel_norm_slaney = true;
+    // ref: kapre backend_keras.amplitude_to_decibel(amin=1e-10, dynamic_range=80.0)
+    c.db.ref_max = true;
+    c.db.amin = 1e-10;
+    c.db.top_db = 80.0;
+    return c;
+}
+
 bool feature_config::frame_local() const {
+    if (kind == feature_kind::compact_cnn_melgram) return false;
     if (kind != feature_kind::mel_db && kind != feature_kind::mfcc) return true;
     return !db.ref_max && db.top_db < 0.0;
 }
@@ -113,6 +136,13 @@ std::string validate(const feature_config& c) {
         case feature_kind::chroma:
             if (!(err = validate(c.chroma())).empty()) return err;
             break;
+        case feature_kind::compact_cnn_melgram:
+            if (c.stft.center || c.stft.win_length != 0) {
+                return "config: compact_cnn_melgram frames TF-style with 'same' padding (center false, no win_length)";
+            }
+            if (!(err = validate(c.mel())).empty()) return err;
+            if (!(err = validate(c.db)).empty()) return err;
+            break;
         case feature_kind::yamnet_log_mel:
             if (c.stft.center) return "config: yamnet_log_mel frames without centring (center must be false)";
             if (!c.htk || c.mel_norm_slaney) {
@@ -122,6 +152,17 @@ std::string validate(const feature_config& c) {
             if (!(err = validate(c.mel())).empty()) return err;
             break;
         default: break;
+    }
+    if (!c.mel_weights.empty()) {
+        if (c.kind != feature_kind::compact_cnn_melgram) return "config: mel_weights is only for compact_cnn_melgram";
+        const size_t n_fft_bins = static_cast<size_t>(c.stft.n_fft / 2 + 1);
+        if (c.mel_weights.size() != static_cast<size_t>(c.n_mels) * n_fft_bins) {
+            return "config: mel_weights must hold n_mels x (n_fft/2+1) = " + std::to_string(c.n_mels) + " x " +
+                   std::to_string(n_fft_bins) + " values, not " + std::to_string(c.mel_weights.size());
+        }
+        for (float w : c.mel_weights) {
+            if (!std::isfinite(w) || w < 0.0f) return "config: mel_weights must be finite and >= 0";
+        }
     }
     const size_t nb = static_cast<size_t>(c.n_bins());
     if (c.norm_mean.size() != c.norm_std.size()) return "config: norm_mean and norm_std differ in length";
@@ -164,6 +205,15 @@ json_value to_json(const feature_config& c) {
     j.set("tuning", c.tuning);
     j.set("norm_mean", float_array(c.norm_mean));
     j.set("norm_std", float_array(c.norm_std));
+    if (!c.mel_weights.empty()) {
+        json_value fb = json_value::object();
+        json_value shape = json_value::array();
+        shape.push_back(c.n_mels);
+        shape.push_back(c.stft.n_fft / 2 + 1);
+        fb.set("shape", shape);
+        fb.set("values", float_array(c.mel_weights));
+        j.set("mel_weights", fb);
+    }
     return j;
 }
 
@@ -220,6 +270,47 @@ static bool read_floats(const json_value& j, const char* key, std::vector<float>
     return true;
 }
 
+// Reads "mel_weights": {"shape": [rows, cols], "values": [...]} (untrusted: types, integral shape, count, and
+// that each value is finite as a float). The shape is checked against n_mels and n_fft by the caller.
+static bool read_mel_weights(const json_value& j, std::vector<float>& out, int64_t& rows, int64_t& cols,
+                             std::string& err) {
+    const json_value* v = j.find("mel_weights");
+    if (!v || v->is_null()) return true;
+    err = "config: 'mel_weights' must be {\"shape\": [n_mels, n_fft/2+1], \"values\": [numbers]}";
+    const json_value* shape = v->find("shape");
+    const json_value* values = v->find("values");
+    if (!v->is_object() || !shape || !values || !shape->is_array() || !values->is_array() ||
+        shape->as_array().size() != 2) {
+        return false;
+    }
+    int64_t dims[2] = {0, 0};
+    for (int i = 0; i < 2; ++i) {
+        const json_value& d = shape->as_array()[static_cast<size_t>(i)];
+        const double x = d.as_number(std::nan(""));
+        if (!d.is_number() || !(x >= 1.0 && x <= 65537.0) || x != std::floor(x)) return false;
+        dims[i] = static_cast<int64_t>(x);
+    }
+    rows = dims[0];
+    cols = dims[1];
+    if (values->as_array().size() != static_cast<size_t>(rows * cols)) {
+        err = "config: 'mel_weights' has " + std::to_string(values->as_array().size()) + " values, its shape says " +
+              std::to_string(rows * cols);
+        return false;
+    }
+    out.clear();
+    out.reserve(values->as_array().size());
+    for (const json_value& x : values->as_array()) {
+        const float f = static_cast<float>(x.as_number(std::nan("")));
+        if (!x.is_number() || !std::isfinite(f) || f < 0.0f) {
+            err = "config: 'mel_weights' values must be finite numbers >= 0";
+            return false;
+        }
+        out.push_back(f);
+    }
+    err.clear();
+    return true;
+}
+
 std::string from_json(const json_value& j, feature_config& out) {
     if (!j.is_object()) return "config: expected a JSON object";
     feature_config c;  // defaults for anything missing
@@ -227,6 +318,7 @@ std::string from_json(const json_value& j, feature_config& out) {
     if (const json_value* k = j.find("kind")) {
         if (!parse_feature_kind(k->as_string(), c.kind)) return "config: unknown feature kind '" + k->as_string() + "'";
         if (c.kind == feature_kind::yamnet_log_mel) c = yamnet_feature_config();
+        if (c.kind == feature_kind::compact_cnn_melgram) c = compact_cnn_feature_config();
     }
     if (const json_value* w = j.find("window")) {
         if (w->as_string() != "hann") return "config: only the 'hann' window is supported";
@@ -261,6 +353,14 @@ std::string from_json(const json_value& j, feature_config& out) {
         !read_num(j, "tuning", c.tuning, err) || !read_floats(j, "norm_mean", c.norm_mean, err) ||
         !read_floats(j, "norm_std", c.norm_std, err)) {
         return err;
+    }
+    int64_t fb_rows = 0;
+    int64_t fb_cols = 0;
+    if (!read_mel_weights(j, c.mel_weights, fb_rows, fb_cols, err)) return err;
+    if (!c.mel_weights.empty() && (fb_rows != c.n_mels || fb_cols != c.stft.n_fft / 2 + 1)) {
+        return "config: 'mel_weights' shape [" + std::to_string(fb_rows) + ", " + std::to_string(fb_cols) +
+               "] is not [n_mels, n_fft/2+1] = [" + std::to_string(c.n_mels) + ", " +
+               std::to_string(c.stft.n_fft / 2 + 1) + "]";
     }
     if (!(err = validate(c)).empty()) return err;
     out = c;

@@ -13,8 +13,13 @@ std::string feature_extractor::init(const feature_config& c) {
     config_ = c;
     if (!(err = stft_.init(c.stft)).empty()) return err;
     const bool needs_mel = c.kind == feature_kind::mel_power || c.kind == feature_kind::mel_db ||
-                           c.kind == feature_kind::mfcc || c.kind == feature_kind::yamnet_log_mel;
-    if (needs_mel && !(err = mel_.init(c.mel())).empty()) return err;
+                           c.kind == feature_kind::mfcc || c.kind == feature_kind::yamnet_log_mel ||
+                           c.kind == feature_kind::compact_cnn_melgram;
+    if (!c.mel_weights.empty()) {
+        if (!(err = mel_.init_explicit(c.mel(), c.mel_weights)).empty()) return err;
+    } else if (needs_mel && !(err = mel_.init(c.mel())).empty()) {
+        return err;
+    }
     if (c.kind == feature_kind::mfcc && !(err = mfcc_.init(c.mfcc())).empty()) return err;
     if (c.kind == feature_kind::chroma && !(err = chroma_.init(c.chroma())).empty()) return err;
     try {
@@ -44,11 +49,13 @@ void feature_extractor::compute_block(const float4* block, float* const* columns
         stft_.power_block(block, spectrum4_.data());
     }
     const bool mel_kind = kind == feature_kind::mel_power || kind == feature_kind::mel_db ||
-                          kind == feature_kind::mfcc || kind == feature_kind::yamnet_log_mel;
+                          kind == feature_kind::mfcc || kind == feature_kind::yamnet_log_mel ||
+                          kind == feature_kind::compact_cnn_melgram;
     if (mel_kind) mel_.apply_block(spectrum4_.data(), mel4_.data());
     // ref: YAMNet features.py: log(mel_spectrogram + log_offset), natural log
     if (kind == feature_kind::yamnet_log_mel) log_offset_fixed(mel4_.data(), mel4_.size(), kYamnetLogOffset);
-    const bool db_here = !mel_power_only && (kind == feature_kind::mel_db || kind == feature_kind::mfcc);
+    const bool db_here = !mel_power_only && (kind == feature_kind::mel_db || kind == feature_kind::mfcc ||
+                                             kind == feature_kind::compact_cnn_melgram);
     if (db_here) power_to_db_fixed(mel4_.data(), mel4_.size(), amin_, ref_db_);
     for (int l = 0; l < n_lanes; ++l) {
         float* col = columns[l];
@@ -65,6 +72,7 @@ void feature_extractor::compute_block(const float4* block, float* const* columns
             case feature_kind::mel_power:
             case feature_kind::mel_db:
             case feature_kind::yamnet_log_mel:
+            case feature_kind::compact_cnn_melgram:
             case feature_kind::mfcc: {
                 const int n_mels = config_.n_mels;
                 if (kind == feature_kind::mfcc && !mel_power_only) {
@@ -89,7 +97,11 @@ void feature_extractor::compute_frame(const float* frame, float* column_out) {
 
 std::string feature_extractor::compute(const float* y, size_t n, std::vector<float>& out, size_t& n_frames_out) {
     n_frames_out = 0;
-    const size_t n_frames = stft_n_frames(config_.stft, n);
+    // compact_cnn_melgram frames TF-style with "same" padding: frame t starts at t * hop - same_lead.
+    const bool same_framing = config_.kind == feature_kind::compact_cnn_melgram;
+    const size_t n_frames = same_framing ? stft_same_n_frames(config_.stft, n) : stft_n_frames(config_.stft, n);
+    const long long same_lead = same_framing ? static_cast<long long>(stft_same_pad_before(config_.stft, n)) : 0;
+    if (n_frames == 0 && same_framing) return "features: empty input";
     if (n_frames == 0) {
         const int len = config_.stft.frame_length();
         return "features: input of " + std::to_string(n) + " samples is shorter than " +
@@ -97,7 +109,8 @@ std::string feature_extractor::compute(const float* y, size_t n, std::vector<flo
     }
     if (n > 0 && y == nullptr) return "features: null input";
     const int nb = n_bins();
-    const bool db_kind = config_.kind == feature_kind::mel_db || config_.kind == feature_kind::mfcc;
+    const bool db_kind = config_.kind == feature_kind::mel_db || config_.kind == feature_kind::mfcc ||
+                         config_.kind == feature_kind::compact_cnn_melgram;
     // ref=max or top_db need the whole array before the dB step. mel_db then works in place in `out` (the dB
     // step is element-wise plus a global maximum); MFCC goes through a frame-major mel buffer first.
     const bool global_db = db_kind && !config_.frame_local();
@@ -119,7 +132,8 @@ std::string feature_extractor::compute(const float* y, size_t n, std::vector<flo
         const int n_lanes = static_cast<int>(std::min<size_t>(kLanes, n_frames - t0));
         float* columns[kLanes] = {};
         for (int l = 0; l < n_lanes; ++l) columns[l] = base + (t0 + l) * col_step;
-        const long long first = static_cast<long long>(t0) * sp.hop_length - (sp.center ? sp.n_fft / 2 : 0);
+        const long long first =
+            static_cast<long long>(t0) * sp.hop_length - (same_framing ? same_lead : (sp.center ? sp.n_fft / 2 : 0));
         const int len = sp.frame_length();  // samples the STFT reads per frame (n_fft, or less with TF framing)
         const long long last_end = first + static_cast<long long>(kLanes - 1) * sp.hop_length + len;
         if (n_lanes == kLanes && first >= 0 && last_end <= static_cast<long long>(n)) {
@@ -129,7 +143,15 @@ std::string feature_extractor::compute(const float* y, size_t n, std::vector<flo
             for (int i = 0; i < len; ++i) block_[i] = float4{f0[i], f0[h + i], f0[2 * h + i], f0[3 * h + i]};
         } else {
             for (int l = 0; l < kLanes; ++l) {
-                if (l < n_lanes) {
+                if (l < n_lanes && same_framing) {
+                    // ref: TF SAME padding: zeros outside the signal (see stft_same_pad_before)
+                    const long long start = first + static_cast<long long>(l) * sp.hop_length;
+                    for (int i = 0; i < sp.n_fft; ++i) {
+                        const long long j = start + i;
+                        lanes[static_cast<size_t>(i) * kLanes + l] =
+                            (j >= 0 && j < static_cast<long long>(n)) ? y[j] : 0.0f;
+                    }
+                } else if (l < n_lanes) {
                     stft_gather_frame(sp, y, n, t0 + l, lanes + l, kLanes);
                 } else {
                     for (int i = 0; i < sp.n_fft; ++i) lanes[static_cast<size_t>(i) * kLanes + l] = 0.0f;

@@ -129,6 +129,46 @@ std::string mel_filterbank::init(const mel_params& p) {
     return "";
 }
 
+std::string mel_filterbank::init_explicit(const mel_params& p, const std::vector<float>& weights) {
+    std::string err = validate(p);
+    if (!err.empty()) return err;
+    const size_t n_bins_total = static_cast<size_t>(p.n_fft / 2 + 1);
+    const size_t n_mels_total = static_cast<size_t>(p.n_mels);
+    if (weights.size() != n_mels_total * n_bins_total) {
+        return "mel: explicit weights must hold n_mels x (n_fft/2+1) = " + std::to_string(n_mels_total) + " x " +
+               std::to_string(n_bins_total) + " values";
+    }
+    for (float w : weights) {
+        if (!std::isfinite(w) || w < 0.0f) return "mel: explicit weights must be finite and >= 0";
+    }
+    params_ = p;
+    try {
+        weights_.clear();
+        band_first_.assign(n_mels_total, 0);
+        band_offset_.assign(n_mels_total + 1, 0);
+        for (size_t m = 0; m < n_mels_total; ++m) {
+            const float* row = weights.data() + m * n_bins_total;
+            size_t first = n_bins_total;
+            size_t last = 0;
+            for (size_t k = 0; k < n_bins_total; ++k) {
+                if (row[k] != 0.0f) {
+                    if (first == n_bins_total) first = k;
+                    last = k;
+                }
+            }
+            band_offset_[m] = static_cast<int>(weights_.size());
+            if (first < n_bins_total) {
+                band_first_[m] = static_cast<int>(first);
+                weights_.insert(weights_.end(), row + first, row + last + 1);
+            }
+        }
+        band_offset_[n_mels_total] = static_cast<int>(weights_.size());
+    } catch (const std::bad_alloc&) {
+        return "mel: out of memory building the filterbank";
+    }
+    return "";
+}
+
 void mel_filterbank::apply(const float* spectrum, float* mel_out) const {
     const int n = params_.n_mels;
     for (int m = 0; m < n; ++m) {

@@ -35,6 +35,20 @@ size_t stft_n_frames(const stft_params& p, size_t n_samples) {
     return 1 + (padded - len) / hop;  // ref: librosa.util.frame / tf.signal.frame (no pad_end)
 }
 
+size_t stft_same_n_frames(const stft_params& p, size_t n_samples) {
+    const size_t hop = static_cast<size_t>(p.hop_length);
+    return n_samples / hop + (n_samples % hop != 0 ? 1 : 0);  // ref: TF SAME: ceil(in / stride)
+}
+
+size_t stft_same_pad_before(const stft_params& p, size_t n_samples) {
+    const size_t n_frames = stft_same_n_frames(p, n_samples);
+    if (n_frames == 0) return 0;
+    // ref: TF SAME: pad_total = max((out - 1) * stride + kernel - in, 0), pad_before = pad_total / 2
+    const size_t needed = (n_frames - 1) * static_cast<size_t>(p.hop_length) + static_cast<size_t>(p.n_fft);
+    const size_t pad_total = needed > n_samples ? needed - n_samples : 0;
+    return pad_total / 2;
+}
+
 // Index into y of padded position j (j may be negative or past the end), for 'reflect' padding.
 // ref: numpy.pad(mode='reflect') — mirror about the edge samples without repeating them, periodic with 2(n-1).
 static size_t reflect_index(long long j, size_t n) {

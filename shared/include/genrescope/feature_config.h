@@ -13,11 +13,21 @@
 namespace gs {
 
 // What a feature matrix holds. Rows ("bins") per kind: stft_*: n_fft/2+1; mel_*: n_mels; mfcc: n_mfcc;
-// chroma: n_chroma; yamnet_log_mel: n_mels.
+// chroma: n_chroma; yamnet_log_mel: n_mels; compact_cnn_melgram: n_mels.
 // yamnet_log_mel is YAMNet's published front end (TensorFlow, not librosa): TF framing (stft_params::win_length,
 // no centring), magnitude spectrum, TF's mel weights (mel_params::tf_weights), then ln(mel + 0.001). Start from
 // yamnet_feature_config() for its parameters. ref: tensorflow/models research/audioset/yamnet features.py
-enum class feature_kind { stft_mag, stft_power, mel_power, mel_db, mfcc, chroma, yamnet_log_mel };
+// compact_cnn_melgram (JSON "compact_cnn_melgram") is the front end of Choi's compact convnet (kapre 0.0.3's
+// Melspectrogram layer, Keras 1): TensorFlow "same" framing (stft_same_n_frames(): ceil(n / hop) frames, the
+// signal zero-padded by stft_same_pad_before() samples first, so frame positions depend on the input's length),
+// periodic Hann, power spectrum, a mel filterbank (explicit `mel_weights`, e.g. the network's stored one, or the
+// computed Slaney one), then power_to_db with `db` (ref = the input's maximum, floor 80 dB below it). Not
+// frame-local: it cannot stream. Start from compact_cnn_feature_config().
+// ref: kapre 0.0.3 time_frequency.py (Spectrogram._spectrogram_mono: conv2d with the windowed DFT kernels,
+// stride n_hop, border_mode 'same'; Melspectrogram.call: K.dot(power, freq2mel)), backend_keras.py
+// amplitude_to_decibel (10 log10(max(x, 1e-10)), minus the maximum, floored at -80). That kapre took the maximum
+// over the whole batch (K.max without an axis; per sample only from 2019); here it is the input's own.
+enum class feature_kind { stft_mag, stft_power, mel_power, mel_db, mfcc, chroma, yamnet_log_mel, compact_cnn_melgram };
 
 const char* to_string(feature_kind k);
 bool parse_feature_kind(const std::string& s, feature_kind& out);  // false when unknown
@@ -46,6 +56,13 @@ struct feature_config {
     std::vector<float> norm_mean;
     std::vector<float> norm_std;
 
+    // compact_cnn_melgram only: an explicit mel filterbank applied to the power spectrum instead of the one
+    // computed from sample_rate_hz, n_fft, n_mels, fmin_hz, fmax_hz, htk, mel_norm_slaney (which then only
+    // describe it). Row-major [n_mels][n_fft / 2 + 1]: band m's weight of FFT bin k is at m * (n_fft / 2 + 1) + k.
+    // Values finite and >= 0. Empty = the computed filterbank. JSON: "mel_weights": {"shape": [n_mels,
+    // n_fft / 2 + 1], "values": [...]}, written only when not empty (other configs' JSON is unchanged).
+    std::vector<float> mel_weights;
+
     int n_bins() const;
     // The normalisation at bin b, 0 <= b < n_bins(): the single value, the bin's own, or the identity
     // (mean 0, std 1) when the vectors are empty.
@@ -55,6 +72,7 @@ struct feature_config {
     mfcc_params mfcc() const;
     chroma_params chroma() const;
     // True when each frame depends only on its own samples (no ref=max, no top_db): required for streaming.
+    // Always false for compact_cnn_melgram (whole-input dB reference, and frame positions set by the length).
     bool frame_local() const;
 };
 
@@ -64,13 +82,22 @@ struct feature_config {
 // mel_min_hz 125, mel_max_hz 7500, log_offset 0.001); fft_length = 2^ceil(log2(400)) = 512 (features.py)
 feature_config yamnet_feature_config();
 
+// Choi's compact convnet front end: kind compact_cnn_melgram, 12000 Hz, 512-point frames every 256 samples (TF
+// "same" framing), 96 mel bands over 0-6000 Hz (Slaney scale and area normalisation, as kapre 0.0.3's mel()
+// copied from librosa; mel_weights empty: computed), dB with ref = the input's maximum, amin 1e-10, floor at
+// -80 dB (top_db 80). ref: keunwoochoi/music-auto_tagging-keras compact_cnn/models.py (SR 12000, n_dft 512,
+// n_hop 256, power_melgram 2.0, decibel) and util_weight_th2tf.py (n_mels 96, fmin 0, fmax 6000)
+feature_config compact_cnn_feature_config();
+
 // Checks every field's range and the consistency between them. Returns "" or the first problem.
 std::string validate(const feature_config& c);
 
 // JSON (field names as in the struct; db fields "db_ref" ("max" or a number), "db_amin", "db_top_db" (null =
 // none), "pad_mode": "constant"|"reflect"; "win_length" only when not 0, so the JSON of configs without it
 // (and the feature-cache keys hashed from it) stay as they were). Unknown fields are ignored; missing ones keep
-// the defaults: librosa's, or yamnet_feature_config()'s when "kind" is "yamnet_log_mel".
+// the defaults: librosa's, or yamnet_feature_config()'s when "kind" is "yamnet_log_mel", or
+// compact_cnn_feature_config()'s when it is "compact_cnn_melgram". "mel_weights" is checked as untrusted input
+// (object with a 2-integer "shape" equal to [n_mels, n_fft / 2 + 1], as many finite non-negative "values").
 json_value to_json(const feature_config& c);
 std::string from_json(const json_value& j, feature_config& out);
 

@@ -39,6 +39,10 @@ class mel_filterbank {
 public:
     // Builds the filterbank. Returns "" or an error.
     std::string init(const mel_params& p);
+    // Builds it from explicit weights instead (e.g. a network's stored mel matrix): `weights` is row-major
+    // [p.n_mels][p.n_fft / 2 + 1], every value finite and >= 0; p's other fields only describe it. Each band is
+    // applied over the bins from its first to its last non-zero weight, as init()'s are. Returns "" or an error.
+    std::string init_explicit(const mel_params& p, const std::vector<float>& weights);
 
     int n_mels() const { return params_.n_mels; }
     int n_bins() const { return params_.n_fft / 2 + 1; }

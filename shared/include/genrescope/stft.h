@@ -43,6 +43,16 @@ std::string validate(const stft_params& p);
 // ref: tf.signal.frame: 1 + (n_samples - frame_length) // frame_step
 size_t stft_n_frames(const stft_params& p, size_t n_samples);
 
+// TensorFlow's "same" framing of a strided convolution (how kapre 0.0.3's Spectrogram framed the signal: conv2d
+// of the signal with the windowed DFT kernels, stride hop_length, padding 'same'): ceil(n / hop_length) frames
+// (0 for an empty input); the signal is zero-padded by pad_total = max((n_frames - 1) * hop_length + n_fft - n, 0)
+// samples, pad_total / 2 (rounded down) of them before the first sample, so frame t holds samples
+// [t * hop_length - pad_before, ... + n_fft). Only p.n_fft and p.hop_length are used.
+// ref: TensorFlow conv SAME padding (tensorflow/core/framework/kernel_shape_util.cc GetWindowedOutputSize:
+// out = ceil(in / stride), pad_before = pad_total / 2)
+size_t stft_same_n_frames(const stft_params& p, size_t n_samples);
+size_t stft_same_pad_before(const stft_params& p, size_t n_samples);
+
 // Copies frame `t` of the (virtually) padded signal into frame_out[0], frame_out[stride], ...,
 // frame_out[(n_fft-1)*stride], without windowing: frame_length() signal samples, then zeros up to n_fft.
 // Centre padding is done by index arithmetic, so the padded signal is never materialised. stride = 1 for a
