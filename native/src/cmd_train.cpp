@@ -31,8 +31,10 @@ int cmd_train(int argc, char** argv) {
                {"data", "list", "split", "arch", "feature", "run-dir", "out", "cache-dir", "device", "epochs", "batch-size",
                 "lr", "weight-decay", "warmup-epochs", "label-smoothing", "mixup", "spec-augment", "gain-db", "noise-prob",
                 "noise-texture", "band-limit", "teacher", "teacher-weight", "teacher-temp",
-                "crops-per-track", "ema", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align"},
-               {"resume", "quiet"});
+                "crops-per-track", "ema", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align",
+                "backbone", "head", "head-hidden", "head-dropout", "pretrained-dir", "segment-s"},
+               
+{"resume", "quiet", "freeze"});
     train_options o;
     o.data_dir = a.get("data");
     o.list_csv = a.get("list");
@@ -64,6 +66,12 @@ int cmd_train(int argc, char** argv) {
     o.resume = a.has("resume");
     o.quiet = a.has("quiet");
     o.level_align = a.get_int("level-align", -1, 0, 1);
+    o.backbone = a.get("backbone");
+    o.head = a.get("head", "mlp");
+    o.head_hidden = a.get_int("head-hidden", 256, 1, 65536);
+    o.head_dropout = a.get_double("head-dropout", 0.5, 0, 0.95);
+    o.pretrained_dir = a.get("pretrained-dir", GENRESCOPE_PRETRAINED_DIR);
+    o.backbone_segment_s = a.get_double("segment-s", 0, 0, 600);
     o.teacher.model_path = a.get("teacher");
     o.teacher.weight = a.get_double("teacher-weight", 0.5, 0, 1);
     o.teacher.temperature = a.get_double("teacher-temp", 2, 0.1, 100);

@@ -27,6 +27,8 @@ struct arch_info {
     bool level_align = false;     // start the graph with a level_align node (gain-invariant log-mel input)
     bool noise_texture = false;   // log-mel: the noise augmentation is textured white noise, not a flat floor
     double band_limit = 0.0;      // log-mel: probability of a random low-pass augmentation, 0..1
+    bool fit_normalisation = true; // fit per-bin mean/std on the training tracks (false: a pretrained backbone's
+                                   // front end, whose values the network expects as they are)
 };
 
 // Every architecture, in the order `genrescope archs` lists them.

@@ -11,6 +11,7 @@
 #include "data/sha256.h"
 #include "eval/embedding.h"
 #include "eval/metrics.h"
+#include "model/ir_json.h"
 #include "model/model_card.h"
 #include "model/onnx_export.h"
 
@@ -361,6 +362,10 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
         t.set("train_crops_scored", static_cast<double>(ctx.teacher.crops));
         t.set("train_crop_label_agreement", ctx.teacher.label_agreement);
         tr.set("teacher", t);
+    }
+    if (!ctx.backbone.is_null()) {
+        tr.set("backbone", ctx.backbone);
+        card.graph = ir_graph_to_json(g);  // the loader rebuilds backbone + head from it
     }
     tr.set("tracks_train", static_cast<int>(ctx.sets.train.size()));
     tr.set("tracks_valid", static_cast<int>(ctx.sets.valid.size()));

@@ -34,6 +34,9 @@ struct train_context {
     std::string device_name;
     double total_seconds = 0;
     teacher_summary teacher;           // arch empty: trained without a teacher
+    json_value backbone;               // null, or the pretrained backbone the model is built on (train
+                                       // --backbone): its name, source, licence, weights' sha256, head; the
+                                       // card then carries the whole graph (the arch is not in archs.h)
 };
 
 // The training loop's progress, saved in every checkpoint.

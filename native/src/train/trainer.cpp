@@ -1,6 +1,6 @@
 // trainer.cpp: `genrescope train`: prepares the data, runs the training loop with checkpoints, then finalises.
 //
-// [SECTION] options and data   [SECTION] training loop   [SECTION] checkpoints   [SECTION] run_training
+// (data preparation: prepare.cpp)   [SECTION] training loop   [SECTION] checkpoints   [SECTION] run_training
 #include "train/trainer.h"
 
 #include <ATen/autocast_mode.h>
@@ -24,7 +24,9 @@
 #include "model/ir_torch.h"
 #include "train/device_batch.h"
 #include "train/finalize.h"
+#include "train/backbone_train.h"
 #include "train/heap_reuse.h"
+#include "train/prepare.h"
 #include "train/train_data.h"
 #include "train/weight_ema.h"
 
@@ -33,71 +35,6 @@ namespace fs = std::filesystem;
 namespace gs {
 
 namespace {
-
-// [SECTION] options and data -------------------------------------------------------------------------------
-
-// Loads the dataset, makes the split, computes (or reads cached) features and normalises them.
-std::string prepare_data(const train_options& o, const arch_info& arch, train_context& ctx) {
-    std::string err = o.list_csv.empty() ? scan_dataset(o.data_dir, ctx.data) : read_list_csv(o.list_csv, ctx.data);
-    if (!err.empty()) return err;
-    const bool gtzan = fs::is_directory(fs::path(o.data_dir) / "genres");
-    std::string spec = o.split.empty() ? (gtzan ? "gtzan-ff" : "kfold:5:0") : o.split;
-    std::vector<std::string> warnings;
-    if (!(err = make_split(ctx.data, spec, o.repo_split_dir, ctx.sets, warnings)).empty()) return err;
-    for (const std::string& w : warnings) {
-        std::fprintf(stderr, "warning: %s\n", w.c_str());
-        ctx.warnings.push_back(w);
-    }
-    ctx.split_spec = spec;
-    ctx.config = arch.features;
-    std::vector<std::string> paths;
-    for (const track& t : ctx.data.tracks) paths.push_back(t.path);
-    std::vector<track_features> feats;
-    std::vector<std::string> errors;
-    cache_stats stats;
-    const std::string cache = o.cache_dir == "none" ? "" : (o.cache_dir.empty() ? default_feature_cache_dir() : o.cache_dir);
-    if (!o.quiet) std::fprintf(stderr, "features: %zu tracks (%s)...\n", paths.size(), to_string(ctx.config.kind));
-    err = compute_features_cached(paths, ctx.config, cache, o.threads, feats, errors, stats);
-    if (!err.empty()) return err;
-    for (const std::string& e : errors) {
-        std::fprintf(stderr, "warning: skipped %s\n", e.c_str());
-        ctx.skipped.push_back(e);
-    }
-    if (!o.quiet) {
-        std::fprintf(stderr, "features: %d cached, %d computed, %d unreadable, %.1f s\n", stats.hits, stats.misses,
-                     stats.failures, stats.seconds);
-    }
-    // Normalisation statistics from the training tracks only (never valid/test).
-    const int n_bins = ctx.config.n_bins();
-    std::vector<const std::vector<float>*> train_mats;
-    std::vector<size_t> train_frames;
-    for (int i : ctx.sets.train) {
-        if (feats[static_cast<size_t>(i)].n_frames == 0) continue;
-        train_mats.push_back(&feats[static_cast<size_t>(i)].data);
-        train_frames.push_back(feats[static_cast<size_t>(i)].n_frames);
-    }
-    if (train_mats.empty()) return "no readable training tracks";
-    fit_normalisation(train_mats, train_frames, n_bins, ctx.config.norm_mean, ctx.config.norm_std);
-    ctx.tracks.resize(feats.size());
-    for (size_t i = 0; i < feats.size(); ++i) {
-        track_matrix& t = ctx.tracks[i];
-        t.label = ctx.data.tracks[i].label_index;
-        t.n_frames = feats[i].n_frames;
-        t.data = std::move(feats[i].data);
-        if (t.n_frames > 0) apply_normalisation(ctx.config, t.data.data(), static_cast<int>(t.n_frames), t.n_frames, 1);
-    }
-    // Drop unreadable tracks from the split.
-    for (std::vector<int>* set : {&ctx.sets.train, &ctx.sets.valid, &ctx.sets.test}) {
-        std::vector<int> kept;
-        for (int i : *set) {
-            if (ctx.tracks[static_cast<size_t>(i)].n_frames > 0) kept.push_back(i);
-        }
-        *set = kept;
-    }
-    ctx.spec = segment_spec_from_seconds(arch.segment_s, arch.segment_hop_s, ctx.config.sample_rate_hz,
-                                         ctx.config.stft.hop_length);
-    return "";
-}
 
 // [SECTION] training loop ---------------------------------------------------------------------------------
 
@@ -337,6 +274,7 @@ void set_cuda_autocast(bool on) {
 }
 
 int run_single(const train_options& o) {
+    if (!o.backbone.empty()) return run_backbone_single(o);  // a head on a frozen pretrained network
     const auto t_start = std::chrono::steady_clock::now();
     arch_info arch;
     std::string err = find_arch(o.arch, o.feature, arch);

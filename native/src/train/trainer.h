@@ -35,6 +35,15 @@ struct train_options {
                                        // kfold:K, "{fold}" in the path becomes the fold's index
     double ema_decay = 0;              // > 0: validate, select and export an exponential moving average of the
                                        // weights with this decay per step, in [0, 1) (weight_ema.h); 0 = off
+    // A pretrained backbone (train --backbone): "yamnet", a YAMNet .tflite, or a GenreScope model.onnx (+ card)
+    // whose embedding a new head learns from; "" = train the architecture `arch` from scratch.
+    std::string backbone;
+    std::string head = "mlp";          // linear | mlp | mlp_tags (the MLP also sees the backbone's own class scores)
+    int head_hidden = 256;             // hidden units of the MLP heads
+    double head_dropout = 0.5;         // dropout before the MLP's output layer
+    std::string pretrained_dir;        // where "yamnet" is looked up: DIR/yamnet/yamnet_waveform_in.tflite
+    double backbone_segment_s = 0;     // > 0: the backbone's input length in seconds (hop: half of it) instead of
+                                       // its own (YAMNet 0.96 s); needs a fully convolutional backbone
     int crops_per_track = 8;           // training segments drawn per training track per epoch (chosen on
                                        // GTZAN protocol A validation: 2 -> 0.651, 8 -> 0.679 track accuracy)
     int patience = 15;                 // epochs without a better validation track accuracy before stopping

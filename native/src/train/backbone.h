@@ -1,0 +1,50 @@
+// backbone.h: a pretrained network as a frozen feature extractor: loading it, and its cached segment embeddings.
+//
+// `train --backbone` learns a small head on what a network trained on far more music than ours already
+// computes (YAMNet: AudioSet's 2 million clips). The backbone is frozen: every evaluation segment of every track
+// goes through it once, and its embedding (and its own class scores) are cached on disk by (features, backbone),
+// so heads train in seconds and a second run reads everything back.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/ir_torch.h"
+#include "model/model_card.h"
+#include "train/train_data.h"
+
+namespace gs {
+
+struct backbone_model {
+    std::string name;             // "yamnet", or the card's name of a GenreScope model
+    ir_graph graph;               // the whole network, its own output included
+    ir_weights weights;
+    model_card card;              // features, segmenting and labels of the network's own output
+    std::string embedding;        // the tensor a head reads
+    int64_t embedding_dim = 0;
+    std::string scores;           // the network's own output (class scores), renamed so a head can use it
+    int64_t n_scores = 0;
+    json_value info;              // for the card: name, source, licence, weights_sha256, embedding, scores
+};
+
+// spec: "yamnet" (pretrained_dir/yamnet/yamnet_waveform_in.tflite), a .tflite file (import_yamnet), or a
+// GenreScope model.onnx with its card (any trained or imported model: its embedding is the input of the layer
+// that makes its logits). Returns "" or an error.
+std::string load_backbone(const std::string& spec, const std::string& pretrained_dir, backbone_model& out);
+
+// The embeddings and own scores of one track's evaluation segments, segment-major:
+// values[s * (embedding_dim + n_scores) + j], j < embedding_dim the embedding, then the scores.
+struct track_embeddings {
+    size_t n_segments = 0;
+    std::vector<float> values;
+};
+
+// Runs the backbone (eval mode, no gradients, `threads` libtorch threads) on every segment of every track
+// (gs::segment_starts with `spec`; features as prepare_data left them), reading and writing
+// cache_dir/<sha256 of the features, the backbone and spec>.gsf ("" = no cache). Tracks with no frames get no
+// segments. Returns "" or an error; prints progress unless quiet.
+std::string compute_embeddings(backbone_model& b, const std::vector<track_matrix>& tracks, int n_bins,
+                               const segment_spec& spec, const std::string& cache_dir, bool quiet,
+                               std::vector<track_embeddings>& out);
+
+}  // namespace gs

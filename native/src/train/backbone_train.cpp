@@ -1,0 +1,337 @@
+// backbone_train.cpp: `train --backbone`: a head (linear or MLP) on a frozen pretrained network's embeddings.
+//
+// The backbone runs once per evaluation segment (cached, backbone.h); the head trains on those embeddings with
+// AdamW, class-balanced loss weights and label smoothing, and is selected by validation track accuracy (the mean
+// of its segments' probabilities, as the app aggregates). The exported model is backbone + head in one graph,
+// so model.onnx stays the one artifact, and finalize_training evaluates, calibrates and reports that graph.
+#include "train/backbone_train.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "data/feature_cache.h"
+#include "model/ir_json.h"
+#include "train/backbone.h"
+#include "train/finalize.h"
+#include "train/prepare.h"
+
+namespace fs = std::filesystem;
+
+namespace gs {
+
+namespace {
+
+// The head as IR nodes appended to the backbone's graph: [concat(embedding, scores)] -> (linear -> relu ->
+// dropout ->) linear -> scale (the temperature's slot) -> softmax.
+void append_head(const backbone_model& b, const train_options& o, int64_t n_classes, ir_graph& g) {
+    std::string x = b.embedding;
+    int64_t in = b.embedding_dim;
+    auto add = [&](ir_op op, const std::string& name, std::vector<std::string> inputs) -> ir_node& {
+        ir_node n;
+        n.name = name;
+        n.op = op;
+        n.inputs = std::move(inputs);
+        n.output = name;
+        g.nodes.push_back(n);
+        return g.nodes.back();
+    };
+    if (o.head == "mlp_tags") {
+        ir_node& c = add(ir_op::concat, "head_input", {x, b.scores});
+        c.ints = {{"axis", 1}};
+        x = c.output;
+        in += b.n_scores;
+    }
+    if (o.head != "linear") {
+        ir_node& h = add(ir_op::linear, "head_hidden", {x});
+        h.ints = {{"out_features", o.head_hidden}};
+        h.params = {{"weight", {o.head_hidden, in}}, {"bias", {o.head_hidden}}};
+        x = add(ir_op::relu, "head_relu", {h.output}).output;
+        ir_node& d = add(ir_op::dropout, "head_dropout", {x});
+        d.floats = {{"p", o.head_dropout}};
+        x = d.output;
+        in = o.head_hidden;
+    }
+    ir_node& fc = add(ir_op::linear, "head_out", {x});
+    fc.ints = {{"out_features", n_classes}};
+    fc.params = {{"weight", {n_classes, in}}, {"bias", {n_classes}}};
+    ir_node& sc = add(ir_op::scale, "temperature", {fc.output});
+    sc.floats = {{"factor", 1.0}};
+    g.logits = fc.output;
+    g.output = "probabilities";
+    add(ir_op::softmax, "softmax", {sc.output}).output = g.output;
+    g.n_classes = n_classes;
+}
+
+// The head as a libtorch module over the cached rows (embedding, then the backbone's scores).
+struct head_net : torch::nn::Module {
+    head_net(int64_t in, int64_t hidden, int64_t classes, double dropout, bool mlp) : mlp_(mlp), p_(dropout) {
+        if (mlp) {
+            hidden_ = register_module("hidden", torch::nn::Linear(in, hidden));
+            out_ = register_module("out", torch::nn::Linear(hidden, classes));
+        } else {
+            out_ = register_module("out", torch::nn::Linear(in, classes));
+        }
+    }
+    torch::Tensor forward(torch::Tensor x) {
+        if (mlp_) x = torch::dropout(torch::relu(hidden_->forward(x)), p_, is_training());
+        return out_->forward(x);
+    }
+    bool mlp_;
+    double p_;
+    torch::nn::Linear hidden_{nullptr}, out_{nullptr};
+};
+
+// Rows of the head's input for the tracks in `ids`, with each row's track (index into ids) and label.
+void gather_rows(const std::vector<track_embeddings>& emb, const std::vector<track_matrix>& tracks,
+                 const std::vector<int>& ids, int64_t width, int64_t take, std::vector<float>& x, std::vector<int64_t>& y,
+                 std::vector<int>& owner) {
+    for (size_t k = 0; k < ids.size(); ++k) {
+        const track_embeddings& te = emb[static_cast<size_t>(ids[k])];
+        for (size_t s = 0; s < te.n_segments; ++s) {
+            const float* row = te.values.data() + s * static_cast<size_t>(width);
+            x.insert(x.end(), row, row + take);
+            y.push_back(tracks[static_cast<size_t>(ids[k])].label);
+            owner.push_back(static_cast<int>(k));
+        }
+    }
+}
+
+// Track accuracy: the mean of each track's segment probabilities, argmax against its label.
+double track_accuracy(const torch::Tensor& probs, const std::vector<int>& owner, const std::vector<int64_t>& y,
+                      size_t n_tracks) {
+    const int64_t k = probs.size(1);
+    std::vector<double> sum(n_tracks * static_cast<size_t>(k), 0.0);
+    std::vector<int64_t> label(n_tracks, -1);
+    const float* p = probs.data_ptr<float>();
+    for (size_t r = 0; r < owner.size(); ++r) {
+        for (int64_t c = 0; c < k; ++c) sum[static_cast<size_t>(owner[r]) * k + c] += p[r * k + c];
+        label[static_cast<size_t>(owner[r])] = y[r];
+    }
+    int right = 0, counted = 0;
+    for (size_t t = 0; t < n_tracks; ++t) {
+        if (label[t] < 0) continue;
+        const double* row = sum.data() + t * static_cast<size_t>(k);
+        right += (std::max_element(row, row + k) - row) == label[t];
+        ++counted;
+    }
+    return counted ? static_cast<double>(right) / counted : NAN;
+}
+
+}  // namespace
+
+int run_backbone_single(const train_options& o) {
+    const auto t_start = std::chrono::steady_clock::now();
+    if (o.head != "linear" && o.head != "mlp" && o.head != "mlp_tags") {
+        std::fprintf(stderr, "genrescope train: --head must be linear, mlp or mlp_tags\n");
+        return 2;
+    }
+    if (o.data_dir.empty() == o.list_csv.empty()) {
+        std::fprintf(stderr, "genrescope train: give exactly one of --data DIR and --list FILE.csv\n");
+        return 2;
+    }
+    torch::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    backbone_model b;
+    std::string err = load_backbone(o.backbone, o.pretrained_dir, b);
+    if (!err.empty()) {
+        std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+        return 1;
+    }
+    if (o.backbone_segment_s > 0) {
+        // A longer input for a fully convolutional backbone: its global pooling averages over more time.
+        const double frame_s = static_cast<double>(b.card.features.stft.hop_length) / b.card.features.sample_rate_hz;
+        const int frames = static_cast<int>(std::lround(o.backbone_segment_s / frame_s));
+        b.graph.n_frames = frames;
+        std::map<std::string, std::vector<int64_t>> shapes;
+        if (frames < b.card.segment_frames || !(err = ir_infer_shapes(b.graph, 1, shapes)).empty()) {
+            std::fprintf(stderr, "genrescope train: --segment-s %g: %s\n", o.backbone_segment_s,
+                         err.empty() ? "shorter than the backbone's own input" : err.c_str());
+            return 2;
+        }
+        b.card.segment_frames = frames;
+        b.card.segment_hop_frames = std::max(1, frames / 2);
+        b.card.segment_s = frames * frame_s;
+        b.card.segment_hop_s = b.card.segment_hop_frames * frame_s;
+    }
+    const int epochs = o.epochs > 0 ? o.epochs : 60;
+    const int batch = o.batch_size > 0 ? o.batch_size : 256;
+    const double lr = o.learning_rate > 0 ? o.learning_rate : 1e-3;
+    const double wd = o.weight_decay >= 0 ? o.weight_decay : 1e-2;
+
+    train_context ctx;
+    ctx.arch.name = b.name + "+" + o.head;
+    ctx.arch.summary = "a " + o.head + " head on the frozen " + b.name + " backbone's " +
+                       std::to_string(b.embedding_dim) + "-d embedding";
+    ctx.arch.reference = "transfer learning from a pretrained audio network";
+    ctx.arch.features = b.card.features;
+    ctx.arch.segment_s = b.card.segment_s;
+    ctx.arch.segment_hop_s = b.card.segment_hop_s;
+    ctx.arch.fit_normalisation = false;
+    ctx.arch.level_align = false;
+    ctx.options = o;
+    ctx.options.level_align = 0;
+    ctx.options.epochs = epochs;
+    ctx.run_dir = o.run_dir.empty() ? "runs/" + ctx.arch.name : o.run_dir;
+    ctx.device_name = "cpu";
+    ctx.backbone = b.info;
+    ctx.backbone.set("head", o.head);
+    ctx.backbone.set("frozen", true);
+    ctx.backbone.set("segment_s", b.card.segment_s);
+    if (!(err = prepare_data(o, ctx.arch, ctx)).empty()) {
+        std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+        return 1;
+    }
+    // Segments exactly as the backbone's card says (prepare_data derives them from seconds).
+    ctx.spec.frames = b.card.segment_frames;
+    ctx.spec.hop_frames = b.card.segment_hop_frames;
+    std::error_code ec;
+    fs::create_directories(ctx.run_dir, ec);
+    if (ec) {
+        std::fprintf(stderr, "genrescope train: cannot create %s: %s\n", ctx.run_dir.c_str(), ec.message().c_str());
+        return 1;
+    }
+    const int64_t n_classes = static_cast<int64_t>(ctx.data.labels.size());
+    const int n_bins = ctx.config.n_bins();
+    const std::string feature_cache = o.cache_dir == "none" ? "" : (o.cache_dir.empty() ? default_feature_cache_dir() : o.cache_dir);
+    const std::string cache = feature_cache.empty() ? "" : feature_cache + "/embeddings";
+    std::vector<track_embeddings> emb;
+    if (!(err = compute_embeddings(b, ctx.tracks, n_bins, ctx.spec, cache, o.quiet, emb)).empty()) {
+        std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+        return 1;
+    }
+
+    // The head's training data: every training segment; validation by track.
+    const bool tags = o.head == "mlp_tags";
+    const int64_t width = b.embedding_dim + b.n_scores, take = tags ? width : b.embedding_dim;
+    std::vector<float> xtr, xva;
+    std::vector<int64_t> ytr, yva;
+    std::vector<int> otr, ova;
+    gather_rows(emb, ctx.tracks, ctx.sets.train, width, take, xtr, ytr, otr);
+    gather_rows(emb, ctx.tracks, ctx.sets.valid, width, take, xva, yva, ova);
+    const int64_t n_train = static_cast<int64_t>(ytr.size());
+    if (n_train == 0) {
+        std::fprintf(stderr, "genrescope train: no training segments\n");
+        return 1;
+    }
+    const torch::Tensor Xtr = torch::from_blob(xtr.data(), {n_train, take}).clone();
+    const torch::Tensor Ytr = torch::tensor(ytr);
+    const torch::Tensor Xva = torch::from_blob(xva.data(), {static_cast<int64_t>(yva.size()), take}).clone();
+    // Class-balanced loss: each class weighs as much as the others whatever its number of segments.
+    std::vector<double> count(static_cast<size_t>(n_classes), 0.0);
+    for (int64_t y : ytr) count[static_cast<size_t>(y)] += 1;
+    std::vector<float> cw(static_cast<size_t>(n_classes));
+    for (int64_t c = 0; c < n_classes; ++c) {
+        cw[static_cast<size_t>(c)] = count[static_cast<size_t>(c)] > 0 ? static_cast<float>(n_train / (n_classes * count[static_cast<size_t>(c)])) : 0.0f;
+    }
+    const torch::Tensor class_w = torch::tensor(cw);
+
+    torch::manual_seed(static_cast<uint64_t>(o.seed));
+    auto head = std::make_shared<head_net>(take, o.head_hidden, n_classes, o.head_dropout, o.head != "linear");
+    torch::optim::AdamW opt(head->parameters(), torch::optim::AdamWOptions(lr).weight_decay(wd));
+    const int64_t steps = (n_train + batch - 1) / batch, total = steps * epochs;
+    train_state st;
+    std::vector<torch::Tensor> best;
+    std::mt19937_64 rng(static_cast<uint64_t>(o.seed));
+    std::vector<int64_t> order(static_cast<size_t>(n_train));
+    const bool has_valid = !ctx.sets.valid.empty();
+    if (!o.quiet) {
+        std::fprintf(stderr, "train %s on %s: %zu train / %zu valid / %zu test tracks, %lld training segments, head input %lld\n",
+                     ctx.arch.name.c_str(), ctx.split_spec.c_str(), ctx.sets.train.size(), ctx.sets.valid.size(),
+                     ctx.sets.test.size(), static_cast<long long>(n_train), static_cast<long long>(take));
+    }
+    for (int epoch = 1; epoch <= epochs; ++epoch) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+        std::shuffle(order.begin(), order.end(), rng);
+        head->train();
+        double loss_sum = 0, right = 0;
+        for (int64_t s = 0; s < steps; ++s) {
+            // ref: Loshchilov & Hutter 2017 (SGDR): cosine decay to zero over the whole schedule
+            const double progress = static_cast<double>(st.step) / static_cast<double>(total);
+            for (auto& g : opt.param_groups()) {
+                static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr * 0.5 * (1 + std::cos(3.14159265358979323846 * progress)));
+            }
+            const int64_t a = s * batch, e = std::min(n_train, a + batch);
+            const torch::Tensor idx = torch::tensor(std::vector<int64_t>(order.begin() + a, order.begin() + e));
+            const torch::Tensor x = Xtr.index_select(0, idx), y = Ytr.index_select(0, idx);
+            const torch::Tensor logits = head->forward(x);
+            // ref: Szegedy et al. 2016 (label smoothing): (1 - eps) one-hot + eps / K, class-weighted
+            const double eps = o.label_smoothing;
+            const torch::Tensor target = torch::one_hot(y, n_classes).to(torch::kFloat32) * (1 - eps) + eps / n_classes;
+            const torch::Tensor loss =
+                (-(target * torch::log_softmax(logits, 1)).sum(1) * class_w.index_select(0, y)).mean();
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+            ++st.step;
+            loss_sum += loss.item<double>() * static_cast<double>(e - a);
+            right += logits.argmax(1).eq(y).sum().item<double>();
+        }
+        epoch_record rec;
+        rec.epoch = epoch;
+        rec.train_loss = loss_sum / n_train;
+        rec.train_accuracy = right / n_train;
+        rec.learning_rate = lr;
+        rec.valid_segment_accuracy = rec.valid_track_accuracy = NAN;
+        if (has_valid) {
+            torch::NoGradGuard no_grad;
+            head->eval();
+            const torch::Tensor p = torch::softmax(head->forward(Xva), 1).contiguous();
+            rec.valid_segment_accuracy = p.argmax(1).eq(torch::tensor(yva)).to(torch::kFloat64).mean().item<double>();
+            rec.valid_track_accuracy = track_accuracy(p, ova, yva, ctx.sets.valid.size());
+        }
+        rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        rec.segments_per_s = n_train / std::max(rec.seconds, 1e-9);
+        st.history.push_back(rec);
+        if (!has_valid || st.best_epoch == 0 || rec.valid_track_accuracy > st.best_metric) {
+            st.best_metric = rec.valid_track_accuracy;
+            st.best_epoch = epoch;
+            best.clear();
+            for (const torch::Tensor& t : head->parameters()) best.push_back(t.detach().clone());
+        }
+        st.epoch = epoch;
+        if (!o.quiet && (epoch % 10 == 0 || epoch == epochs)) {
+            std::fprintf(stderr, "epoch %d: loss %.4f, train acc %.4f, valid track acc %.4f (best %.4f at epoch %d)\n", epoch,
+                         rec.train_loss, rec.train_accuracy, rec.valid_track_accuracy, st.best_metric, st.best_epoch);
+        }
+    }
+    st.history_json = history_to_json(st);
+
+    // Backbone + the selected head as one graph and one set of weights.
+    ctx.graph = b.graph;
+    ctx.graph.arch = ctx.arch.name;
+    append_head(b, o, n_classes, ctx.graph);
+    ir_weights w = b.weights;
+    {
+        torch::NoGradGuard no_grad;
+        for (size_t i = 0; i < best.size(); ++i) head->parameters()[i].copy_(best[i]);
+        auto put = [&](const std::string& name, const torch::nn::Linear& l) {
+            const torch::Tensor wt = l->weight.detach().contiguous(), bs = l->bias.detach().contiguous();
+            w[name + ".weight"].assign(wt.data_ptr<float>(), wt.data_ptr<float>() + wt.numel());
+            w[name + ".bias"].assign(bs.data_ptr<float>(), bs.data_ptr<float>() + bs.numel());
+        };
+        if (head->mlp_) put("head_hidden", head->hidden_);
+        put("head_out", head->out_);
+    }
+    st.best_weights = w;
+    try {
+        ir_module model(ctx.graph);
+        if (!(err = model->set_weights(w)).empty()) {
+            std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+            return 1;
+        }
+        ctx.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+        return finalize_training(model, ctx, st, torch::Device(torch::kCPU));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "genrescope train: %s\n", e.what());
+        return 1;
+    }
+}
+
+}  // namespace gs
