@@ -27,7 +27,23 @@ struct file_result {
     std::vector<std::vector<float>> segment_probs;
     std::vector<std::pair<double, double>> segment_times;
     double duration_s = 0;
+    std::vector<std::pair<std::string, double>> tags;  // the card's genre tags, best first (mean over segments)
 };
+
+// The model's genre tags for a track: the mean of the tag output over the segments, its genre classes sorted.
+void genre_tags(const model_card& card, const std::vector<float>& scores, size_t n_segments,
+                std::vector<std::pair<std::string, double>>& out) {
+    const size_t n = card.tags["labels"].size();
+    if (n_segments == 0 || scores.size() != n_segments * n) return;
+    for (const json_value& g : card.tags["genres"].as_array()) {
+        const size_t k = static_cast<size_t>(g.as_int(0));
+        double sum = 0;
+        for (size_t s = 0; s < n_segments; ++s) sum += scores[s * n + k];
+        out.emplace_back(card.tags["labels"][k].as_string(), sum / static_cast<double>(n_segments));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (out.size() > 5) out.resize(5);
+}
 
 double round6(double v) { return std::round(v * 1e6) / 1e6; }
 
@@ -57,7 +73,11 @@ std::string classify_file(const std::string& path, loaded_model& m, file_result&
     apply_normalisation(card.features, feats.data(), static_cast<int>(n_frames), n_frames, 1);
     const int n_classes = static_cast<int>(card.labels.size());
     std::vector<float> probs;
-    const std::vector<size_t> starts = segment_probabilities(m, feats.data(), n_frames, probs);
+    std::vector<float> tag_scores;
+    const std::string tag_output = card.tags.is_null() ? "" : card.tags["output"].as_string();
+    const std::vector<size_t> starts = segment_probabilities(m, feats.data(), n_frames, probs, tag_output,
+                                                             tag_output.empty() ? nullptr : &tag_scores);
+    if (!tag_output.empty()) genre_tags(card, tag_scores, starts.size(), r.tags);
     aggregation how = aggregation::mean;
     parse_aggregation(card.aggregation, how);
     r.probabilities = aggregate(probs.data(), starts.size(), n_classes, how);
@@ -80,6 +100,13 @@ json_value result_json(const file_result& r, const model_card& card) {
     }
     const size_t top = static_cast<size_t>(std::max_element(r.probabilities.begin(), r.probabilities.end()) - r.probabilities.begin());
     j.set("top", card.labels[top]);
+    // The card's threshold: below it the app says "uncertain" instead of naming one genre.
+    j.set("uncertain", r.probabilities[top] < card.uncertain_below);
+    if (!card.tags.is_null()) {
+        json_value tags = json_value::array();
+        for (const auto& [name, score] : r.tags) tags.push_back(json_value::object({{"name", name}, {"score", round6(score)}}));
+        j.set("tags", tags);
+    }
     json_value labels = json_value::array(), probs = json_value::array();
     for (size_t c = 0; c < card.labels.size(); ++c) {
         labels.push_back(card.labels[c]);

@@ -119,6 +119,13 @@ TEST(ImportYamnet, BothExportsGiveTheMobileNet) {
         EXPECT_EQ(y.card.training["licence"].as_string(), "Apache-2.0");
         EXPECT_EQ(y.card.training["weights_sha256"].as_string().size(), 64u);
         EXPECT_FALSE(y.card.graph.is_null());
+        // The embedding is a second output; AudioSet's 50 music genres are the card's tags.
+        EXPECT_EQ(g.extra_outputs, std::vector<std::string>{y.embedding});
+        EXPECT_EQ(y.card.tags["output"].as_string(), g.output);
+        EXPECT_EQ(y.card.tags["labels"].size(), 521u);
+        ASSERT_EQ(y.card.tags["genres"].size(), 50u);
+        EXPECT_EQ(y.card.tags["labels"][static_cast<size_t>(y.card.tags["genres"][size_t{0}].as_int())].as_string(), "Pop music");
+        EXPECT_EQ(y.card.tags["labels"][static_cast<size_t>(y.card.tags["genres"][size_t{49}].as_int())].as_string(), "Independent music");
     }
 }
 

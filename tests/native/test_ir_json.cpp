@@ -53,6 +53,18 @@ TEST(IrJson, EveryTestGraphRoundTrips) {
     }
 }
 
+TEST(IrJson, ExtraOutputsRoundTrip) {
+    ir_graph g = gs_test::test_graphs().front().second;
+    g.extra_outputs = {g.logits};
+    json_value parsed;
+    ASSERT_EQ(gs::json_parse(gs::json_write(gs::ir_graph_to_json(g)), parsed), "");
+    ir_graph back;
+    ASSERT_EQ(gs::ir_graph_from_json(parsed, back), "");
+    EXPECT_EQ(back.extra_outputs, g.extra_outputs);
+    parsed.set("extra_outputs", json_value::array({"nowhere"}));
+    EXPECT_NE(gs::ir_graph_from_json(parsed, back), "");
+}
+
 TEST(IrJson, OpNamesParse) {
     for (int op = 0; op <= static_cast<int>(gs::ir_op::softmax); ++op) {
         gs::ir_op got;

@@ -546,3 +546,30 @@ TEST(OnnxImport, PytorchLayoutInitializersAndErrors) {
 }
 
 }  // namespace
+
+// Extra outputs (an embedding, a backbone's scores): exported after the probabilities, [batch, D], read back
+// on import; a missing, 4-D or dropout-forwarded one is refused.
+TEST(OnnxExport, ExtraOutputs) {
+    ir_graph g = small_graph();  // conv -> relu -> global average -> linear -> softmax
+    const std::string pooled = g.nodes[2].output;
+    g.extra_outputs = {pooled};
+    const ir_weights w = gs_test::random_weights(g, 5);
+    std::string bytes;
+    ASSERT_EQ(gs::export_onnx(g, w, {}, bytes), "");
+    const onnx::ModelProto m = parse(bytes);
+    ASSERT_EQ(m.graph().output_size(), 2);
+    EXPECT_EQ(m.graph().output(0).name(), g.output);
+    EXPECT_EQ(m.graph().output(1).name(), pooled);
+    EXPECT_EQ(m.graph().output(1).type().tensor_type().shape().dim(1).dim_value(), 2);
+    ir_weights back;
+    EXPECT_EQ(gs::import_onnx_weights(bytes, g, back), "");
+    ir_graph one = g;
+    one.extra_outputs.clear();
+    EXPECT_NE(gs::import_onnx_weights(bytes, one, back), "");  // the file has an output the graph does not
+    std::map<std::string, shape_t> s;
+    ir_graph bad = g;
+    bad.extra_outputs = {"nowhere"};
+    EXPECT_NE(gs::ir_infer_shapes(bad, 1, s), "");
+    bad.extra_outputs = {g.nodes[0].output};  // [N, C, H, W]
+    EXPECT_NE(gs::ir_infer_shapes(bad, 1, s), "");
+}

@@ -237,6 +237,12 @@ acc="$(json "$work/bb_yamnet/report.json" "j.metrics.test.track.accuracy" 2>/dev
 if [ "$rc" = 0 ] && [ -n "$acc" ] && ge "$acc" 0.6 && [ "$(json "$work/bb_yamnet/model.json" "j.training.backbone.licence")" = Apache-2.0 ]; then
     ok "YAMNet backbone + linear head: test track accuracy $acc, licence in the card"
 else bad "YAMNet backbone: exit $rc, accuracy '$acc', $(tail -2 "$work/bby.err")"; fi
+# Its card passes YAMNet's genre tags on (a third output of the graph), and classify reports them.
+clip="$shared/clips/reggae.00005-10s-16s.wav"
+tags="$("$bin" classify --model "$work/bb_yamnet/model.onnx" --json "$clip" 2>/dev/null |
+        node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s)[0];console.log(typeof j.uncertain, j.tags.length, j.tags.every(t=>t.score>=0&&t.score<=1), j.tags.map(t=>t.name).join("|"))})' 2>&1)"
+case "$tags" in "boolean 5 true "*) ok "classify --json: uncertain flag and 5 AudioSet genre tags (${tags#boolean 5 true })" ;;
+    *) bad "classify tags: '$tags'" ;; esac
 "$bin" train --data "$work/data" --backbone "$work/nope.onnx" --run-dir "$work/x" >/dev/null 2>"$work/e.err"; rc=$?
 if [ "$rc" = 1 ] && grep -q "backbone" "$work/e.err"; then ok "missing backbone: exit 1, says so"; else bad "missing backbone: exit $rc"; fi
 "$bin" train --data "$work/data" --backbone "$model" --head forest --run-dir "$work/x" >/dev/null 2>&1; rc=$?

@@ -383,7 +383,20 @@ std::string import_yamnet(const std::string& tflite_path, const std::string& cla
     c.segment_hop_frames = kPatchFrames / 2;
     c.segment_hop_s = c.segment_hop_frames * 0.01;
     c.aggregation = "mean";
+    r.graph.extra_outputs = {r.embedding};  // the 1024-d embedding as a second output (maps, similarity)
     c.graph = ir_graph_to_json(r.graph);
+    // AudioSet's music genres: the ontology's "Music genre" subtree, classes 211 ("Pop music") to 260
+    // ("Independent music") of YAMNet's class map (checked by name, so another class map is refused here).
+    if (labels.at(211) != "Pop music" || labels.at(260) != "Independent music") {
+        return map_path + ": not YAMNet's AudioSet class order (class 211 should be 'Pop music')";
+    }
+    c.tags = json_value::object();
+    c.tags.set("output", r.graph.output);
+    json_value tag_labels = json_value::array(), genres = json_value::array();
+    for (const std::string& l : labels) tag_labels.push_back(l);
+    for (int i = 211; i <= 260; ++i) genres.push_back(i);
+    c.tags.set("labels", tag_labels);
+    c.tags.set("genres", genres);
     c.training = json_value::object();
     c.training.set("kind", "imported");
     c.training.set("source", "YAMNet (Google), trained on AudioSet (about 2 million YouTube clips, 521 classes)");

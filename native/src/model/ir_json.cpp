@@ -24,6 +24,11 @@ json_value ir_graph_to_json(const ir_graph& g) {
     j.set("logits", g.logits);
     j.set("output", g.output);
     j.set("n_classes", static_cast<long long>(g.n_classes));
+    if (!g.extra_outputs.empty()) {
+        json_value extra = json_value::array();
+        for (const std::string& x : g.extra_outputs) extra.push_back(x);
+        j.set("extra_outputs", extra);
+    }
     json_value nodes = json_value::array();
     for (const ir_node& n : g.nodes) {
         json_value jn = json_value::object();
@@ -131,6 +136,15 @@ std::string ir_graph_from_json(const json_value& j, ir_graph& out) {
     if (!(e = get_int(j["n_bins"], "graph n_bins", 1, kIrJsonMaxDim, g.n_bins)).empty()) return e;
     if (!(e = get_int(j["n_frames"], "graph n_frames", 1, kIrJsonMaxDim, g.n_frames)).empty()) return e;
     if (!(e = get_int(j["n_classes"], "graph n_classes", 1, kIrJsonMaxDim, g.n_classes)).empty()) return e;
+    if (j.find("extra_outputs")) {
+        const json_value& extra = j["extra_outputs"];
+        if (!extra.is_array() || extra.size() > 16) return "graph extra_outputs must be an array of at most 16 names";
+        for (const json_value& x : extra.as_array()) {
+            std::string name;
+            if (!(e = get_name(x, "graph extra output", name)).empty()) return e;
+            g.extra_outputs.push_back(name);
+        }
+    }
     const json_value& nodes = j["nodes"];
     if (!nodes.is_array() || nodes.size() < 1 || nodes.size() > kIrJsonMaxNodes) {
         return "graph nodes must be an array of 1.." + std::to_string(kIrJsonMaxNodes);

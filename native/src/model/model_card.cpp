@@ -44,6 +44,7 @@ json_value to_json(const model_card& c) {
     j.set("training", c.training);
     j.set("metrics", c.metrics);
     j.set("limits", c.limits);
+    if (!c.tags.is_null()) j.set("tags", c.tags);
     if (!c.graph.is_null()) j.set("graph", c.graph);
     return j;
 }
@@ -81,6 +82,15 @@ std::string from_json(const json_value& j, model_card& out) {
     if (j.find("training")) c.training = j["training"];
     if (j.find("metrics")) c.metrics = j["metrics"];
     if (j.find("limits")) c.limits = j["limits"];
+    if (j.find("tags") && !j["tags"].is_null()) {
+        const json_value& t = j["tags"];
+        const size_t n = t["labels"].size();
+        bool ok = t["output"].is_string() && t["labels"].is_array() && n > 0 && t["genres"].is_array();
+        for (const json_value& l : t["labels"].as_array()) ok = ok && l.is_string();
+        for (const json_value& g : t["genres"].as_array()) ok = ok && g.as_int(-1) >= 0 && static_cast<size_t>(g.as_int(-1)) < n;
+        if (!ok) return "model card: 'tags' needs an output name, label strings and genre indices within them";
+        c.tags = t;
+    }
     if (j.find("graph") && !j["graph"].is_null()) {
         ir_graph g;
         if (!(err = ir_graph_from_json(j["graph"], g)).empty()) return "model card: " + err;

@@ -17,6 +17,10 @@ struct model_card {
     // The whole graph (ir_json.h), for models that are not one of archs.h's architectures (imported networks,
     // heads on a backbone); null otherwise. When present it is what the loader builds, temperature included.
     json_value graph;
+    // Null, or tags from a second output of the model: {"output": tensor name (an extra output of the graph, or
+    // the graph output itself for an imported tagger), "labels": [names of its classes], "genres": [indices of
+    // the classes that are music genres]} (YAMNet: AudioSet's 521 classes, 50 of them genres).
+    json_value tags;
     std::vector<std::string> labels;  // class names, output order
     feature_config features;          // full feature config incl. normalisation mean/std
     double segment_s = 3.0;           // model input length, seconds

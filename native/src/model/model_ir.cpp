@@ -279,6 +279,11 @@ std::string ir_infer_shapes(const ir_graph& g, int64_t batch, std::map<std::stri
     if (shapes[g.output] != want) {
         return "output '" + g.output + "' has shape " + shape_str(shapes[g.output]) + ", expected " + shape_str(want);
     }
+    for (const std::string& x : g.extra_outputs) {
+        auto it = shapes.find(x);
+        if (it == shapes.end() || x == g.input || x == g.output) return "extra output '" + x + "' is not a tensor of the graph";
+        if (it->second.size() != 2) return "extra output '" + x + "' has shape " + shape_str(it->second) + ", not [N, D]";
+    }
     if (!g.logits.empty()) {
         auto it = shapes.find(g.logits);
         if (it == shapes.end()) return "unknown logits tensor '" + g.logits + "'";

@@ -100,6 +100,9 @@ struct ir_graph {
     std::string logits;                     // the tensor the loss is computed on (input of the final softmax)
     std::string output = "probabilities";   // [N, n_classes], produced by the last node (softmax or sigmoid)
     int64_t n_classes = 0;
+    // Further tensors exported as ONNX outputs after `output`, each [N, D] (e.g. an embedding for similarity
+    // maps, a backbone's own class scores for tags). Empty for most models.
+    std::vector<std::string> extra_outputs;
     std::vector<ir_node> nodes;             // in topological order
 };
 

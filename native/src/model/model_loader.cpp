@@ -92,7 +92,8 @@ std::string insert_level_align(loaded_model& m) {
 }
 
 std::vector<size_t> segment_probabilities(loaded_model& m, const float* features, size_t n_frames,
-                                          std::vector<float>& probs) {
+                                          std::vector<float>& probs, const std::string& extra_name,
+                                          std::vector<float>* extra) {
     constexpr size_t kBatch = 16;  // segments per forward pass (bounds activation memory)
     segment_spec spec;
     spec.frames = m.card.segment_frames;
@@ -114,7 +115,15 @@ std::vector<size_t> segment_probabilities(loaded_model& m, const float* features
             }
         }
         torch::Tensor x = torch::from_blob(batch.data(), {static_cast<int64_t>(n), 1, nb, spec.frames}, torch::kFloat32);
-        torch::Tensor p = m.module->forward_to(x, m.graph.output).contiguous();
+        torch::Tensor p;
+        if (extra && !extra_name.empty()) {
+            const std::map<std::string, torch::Tensor> all = m.module->forward_all(x);
+            p = all.at(m.graph.output).contiguous();
+            const torch::Tensor e = all.at(extra_name).contiguous();
+            extra->insert(extra->end(), e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+        } else {
+            p = m.module->forward_to(x, m.graph.output).contiguous();
+        }
         probs.insert(probs.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
     }
     return starts;

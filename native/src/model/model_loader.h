@@ -30,7 +30,9 @@ std::string insert_level_align(loaded_model& m);
 // feature matrix `features` ([n_bins][n_frames] row-major), a few segments per forward pass so memory stays
 // bounded, and appends [n_segments][n_classes] probabilities (the graph's output, temperature applied) to
 // `probs`. Returns the segments' start frames.
+// With `extra_name` (a tensor of the graph, [N, D]) its values are appended to `extra` as well, [n_segments][D].
 std::vector<size_t> segment_probabilities(loaded_model& m, const float* features, size_t n_frames,
-                                          std::vector<float>& probs);
+                                          std::vector<float>& probs, const std::string& extra_name = "",
+                                          std::vector<float>* extra = nullptr);
 
 }  // namespace gs

@@ -353,6 +353,12 @@ std::string export_onnx(const ir_graph& g, const ir_weights& w, const onnx_expor
         for (const ir_node& n : g.nodes) export_node(b, n, w, shapes.at(n.inputs.at(0)));
         if (!b.error.empty()) return b.error;
         set_tensor_type(graph->add_output(), g.output, shapes.at(g.output));
+        for (const std::string& x : g.extra_outputs) {
+            // A dropout's output is not a value of the exported graph (dropout is the identity at inference):
+            // name it with an Identity node.
+            if (b.alias.count(x)) b.node("Identity", x + "/output", {b.alias.at(x)}, {x});
+            set_tensor_type(graph->add_output(), x, shapes.at(x));
+        }
 
         check_model_strict(m);
         if (!m.SerializeToString(&bytes_out)) {
@@ -410,9 +416,14 @@ std::string import_weights(const std::string& bytes, const ir_graph& g, ir_weigh
     if (!m.ParseFromString(bytes)) return "not a valid ONNX ModelProto";
     check_model_strict(m);
     const onnx::GraphProto& graph = m.graph();
-    if (graph.input_size() < 1 || graph.output_size() != 1) return "model needs 1 input and 1 output";
+    if (graph.input_size() < 1 || graph.output_size() != 1 + static_cast<int>(g.extra_outputs.size())) {
+        return "model needs 1 input and " + std::to_string(1 + g.extra_outputs.size()) + " output(s)";
+    }
     e = check_io(graph.input(0), g.input, {1, g.n_bins, g.n_frames});
     if (e.empty()) e = check_io(graph.output(0), g.output, {g.n_classes});
+    for (size_t i = 0; e.empty() && i < g.extra_outputs.size(); ++i) {
+        e = check_io(graph.output(static_cast<int>(i + 1)), g.extra_outputs[i], {shapes.at(g.extra_outputs[i])[1]});
+    }
     if (!e.empty()) return e;
     std::unordered_map<std::string, const onnx::TensorProto*> inits;
     for (const onnx::TensorProto& t : graph.initializer()) inits[t.name()] = &t;

@@ -79,9 +79,21 @@ std::string load_backbone(const std::string& spec, const std::string& pretrained
     auto it = shapes.find(b.embedding);
     if (it == shapes.end() || it->second.size() != 2) return "backbone: its embedding '" + b.embedding + "' is not [N, D]";
     b.embedding_dim = it->second[1];
-    b.scores = "backbone_scores";
+    b.scores = "backbone_scores";  // unique: a backbone trained on a backbone already has a tensor of that name
+    for (int k = 2;; ++k) {
+        bool taken = b.graph.input == b.scores;
+        for (const ir_node& n : b.graph.nodes) taken = taken || n.output == b.scores || n.name == b.scores;
+        if (!taken) break;
+        b.scores = "backbone_scores_" + std::to_string(k);
+    }
     b.n_scores = b.graph.n_classes;
+    // A tagger's own output becomes tags of the new model (an imported YAMNet's card names its graph output).
+    const std::string own_output = b.graph.output;
     rename_output(b.graph, b.scores);
+    if (!b.card.tags.is_null() && b.card.tags["output"].as_string() == own_output) {
+        b.tags = b.card.tags;
+        b.tags.set("output", b.scores);
+    }
     b.info.set("embedding", b.embedding);
     b.info.set("embedding_dim", static_cast<double>(b.embedding_dim));
     b.info.set("own_classes", static_cast<double>(b.n_scores));

@@ -25,6 +25,7 @@ struct backbone_model {
     std::string scores;           // the network's own output (class scores), renamed so a head can use it
     int64_t n_scores = 0;
     json_value info;              // for the card: name, source, licence, weights_sha256, embedding, scores
+    json_value tags;              // the backbone card's tags (model_card::tags) with output = `scores`; null if none
 };
 
 // spec: "yamnet" (pretrained_dir/yamnet/yamnet_waveform_in.tflite), a .tflite file (import_yamnet), or a

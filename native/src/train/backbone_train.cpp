@@ -307,6 +307,9 @@ int run_backbone_single(const train_options& o) {
     ctx.graph = b.graph;
     ctx.graph.arch = ctx.arch.name;
     append_head(b, o, n_classes, ctx.graph);
+    // Second and third outputs: the backbone's embedding (maps, similar songs) and its own scores (tags).
+    ctx.graph.extra_outputs = {b.embedding, b.scores};
+    if (!b.tags.is_null()) ctx.backbone.set("tags", b.tags);
     ir_weights w = b.weights;
     {
         torch::NoGradGuard no_grad;

@@ -364,7 +364,12 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
         tr.set("teacher", t);
     }
     if (!ctx.backbone.is_null()) {
-        tr.set("backbone", ctx.backbone);
+        json_value bb = ctx.backbone;
+        if (bb.find("tags")) {
+            card.tags = bb["tags"];
+            bb.erase("tags");
+        }
+        tr.set("backbone", bb);
         card.graph = ir_graph_to_json(g);  // the loader rebuilds backbone + head from it
     }
     tr.set("tracks_train", static_cast<int>(ctx.sets.train.size()));

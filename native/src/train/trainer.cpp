@@ -230,7 +230,7 @@ int run_all_folds(const train_options& o, int k) {
         folds.push_back(fj);
     }
     json_value summary = json_value::object();
-    summary.set("arch", o.arch);
+    summary.set("arch", o.backbone.empty() ? o.arch : "backbone " + o.backbone + " + " + o.head + " head");
     summary.set("protocol", "stratified " + std::to_string(k) + "-fold cross-validation by track");
     summary.set("folds", folds);
     summary.set("test_segment_accuracy", summarize_folds(seg_acc).to_json());
