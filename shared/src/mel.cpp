@@ -260,6 +260,25 @@ static void split_mantissa(float x, float& m, int& e) {
     }
 }
 
+// The 4-lane split_mantissa for lanes that are all positive, normal and finite: m in [sqrt(1/2), sqrt(2)) and
+// its exponent, the same operations as the scalar version lane by lane. Returns false (m, e untouched) when a
+// lane is not such a number, for the caller to go lane by lane instead.
+static bool split_mantissa4(float4 x, float4& m, float4& e_out) {
+    typedef int32_t int4 __attribute__((vector_size(16)));
+    const int4 ok = (x >= 1.17549435e-38f) & (x <= 3.40282347e+38f);
+    if (!(ok[0] && ok[1] && ok[2] && ok[3])) return false;
+    int4 bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    int4 e = ((bits >> 23) & 0xff) - 127;
+    bits = (bits & 0x007fffff) | 0x3f800000;
+    std::memcpy(&m, &bits, sizeof m);
+    const int4 big = m > 1.41421356f;  // lanes: -1 (true) or 0
+    m = big ? m * 0.5f : m;
+    e = e - big;
+    e_out = __builtin_convertvector(e, float4);
+    return true;
+}
+
 float natural_log(float x) {
     if (std::isnan(x) || x == INFINITY) return x;
     if (!(x > 0.0f)) return -INFINITY;
@@ -270,23 +289,11 @@ float natural_log(float x) {
 }
 
 float4 natural_log(float4 x) {
-    typedef int32_t int4 __attribute__((vector_size(16)));
-    // Fast path for positive normal finite lanes; anything else lane by lane through the scalar version.
-    const int4 ok = (x >= 1.17549435e-38f) & (x <= 3.40282347e+38f);
-    if (!(ok[0] && ok[1] && ok[2] && ok[3])) {
-        for (int l = 0; l < kLanes; ++l) x[l] = natural_log(static_cast<float>(x[l]));
-        return x;
-    }
-    int4 bits;
-    std::memcpy(&bits, &x, sizeof bits);
-    int4 e = ((bits >> 23) & 0xff) - 127;
-    bits = (bits & 0x007fffff) | 0x3f800000;
-    float4 m;
-    std::memcpy(&m, &bits, sizeof m);
-    const int4 big = m > 1.41421356f;  // lanes: -1 (true) or 0
-    m = big ? m * 0.5f : m;
-    e = e - big;
-    return ln_from_mantissa(m, __builtin_convertvector(e, float4));
+    float4 m, e;
+    if (split_mantissa4(x, m, e)) return ln_from_mantissa(m, e);
+    // A zero, negative, subnormal, infinite or NaN lane: every lane through the scalar version.
+    for (int l = 0; l < kLanes; ++l) x[l] = natural_log(static_cast<float>(x[l]));
+    return x;
 }
 
 void log_offset_fixed(float4* values, size_t n, float offset) {
@@ -304,23 +311,11 @@ float power_db(float x) {
 }
 
 float4 power_db(float4 x) {
-    typedef int32_t int4 __attribute__((vector_size(16)));
-    // Fast path for positive normal finite lanes; anything else lane by lane through the scalar version.
-    const int4 ok = (x >= 1.17549435e-38f) & (x <= 3.40282347e+38f);
-    if (!(ok[0] && ok[1] && ok[2] && ok[3])) {
-        for (int l = 0; l < kLanes; ++l) x[l] = power_db(static_cast<float>(x[l]));
-        return x;
-    }
-    int4 bits;
-    std::memcpy(&bits, &x, sizeof bits);
-    int4 e = ((bits >> 23) & 0xff) - 127;
-    bits = (bits & 0x007fffff) | 0x3f800000;
-    float4 m;
-    std::memcpy(&m, &bits, sizeof m);
-    const int4 big = m > 1.41421356f;  // lanes: -1 (true) or 0
-    m = big ? m * 0.5f : m;
-    e = e - big;
-    return db_from_mantissa(m, __builtin_convertvector(e, float4));
+    float4 m, e;
+    if (split_mantissa4(x, m, e)) return db_from_mantissa(m, e);
+    // A zero, negative, subnormal, infinite or NaN lane: every lane through the scalar version.
+    for (int l = 0; l < kLanes; ++l) x[l] = power_db(static_cast<float>(x[l]));
+    return x;
 }
 
 void power_to_db_fixed(float4* values, size_t n, float amin, float ref_db) {
