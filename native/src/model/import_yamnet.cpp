@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "data/csv.h"
 #include "data/sha256.h"
 #include "file_io.h"
 #include "model/ir_json.h"
@@ -44,29 +45,29 @@ public:
     std::string run(yamnet_import& out);
 
 private:
-    // The constant values of tensor t (dequantised), following one DEQUANTIZE op back to its constant input.
-    std::string constant(int t, std::vector<float>& v, std::vector<int64_t>& shape) const {
-        const tflite_tensor& tt = sg_.tensors.at(t);
-        if (tt.buffer != 0 && m_.buffers.at(tt.buffer).size > 0) {
-            return tflite_dequantize(m_, bytes_.data(), bytes_.size(), t, v, shape);
-        }
+    // The tensor holding t's constant data: t itself, or the int8 input of the DEQUANTIZE op that makes t; -1
+    // when t is computed (an activation).
+    int constant_source(int t) const {
+        auto has_data = [&](int i) {
+            const tflite_tensor& tt = sg_.tensors.at(i);
+            return tt.buffer != 0 && m_.buffers.at(tt.buffer).size > 0;
+        };
+        if (has_data(t)) return t;
         auto it = producer_.find(t);
-        if (it != producer_.end()) {
-            const tflite_operator& op = sg_.operators[it->second];
-            if (op.builtin_code == tflite_op::dequantize && op.inputs.size() == 1 && op.inputs[0] >= 0) {
-                const tflite_tensor& src = sg_.tensors.at(op.inputs[0]);
-                if (src.buffer != 0 && m_.buffers.at(src.buffer).size > 0) {
-                    return tflite_dequantize(m_, bytes_.data(), bytes_.size(), op.inputs[0], v, shape);
-                }
-            }
+        if (it == producer_.end()) return -1;
+        const tflite_operator& op = sg_.operators[it->second];
+        if (op.builtin_code == tflite_op::dequantize && op.inputs.size() == 1 && op.inputs[0] >= 0 && has_data(op.inputs[0])) {
+            return op.inputs[0];
         }
-        return "tensor " + std::to_string(t) + " ('" + tt.name + "') is not a constant";
+        return -1;
     }
-    bool is_constant(int t) const {
-        std::vector<float> v;
-        std::vector<int64_t> s;
-        return constant(t, v, s).empty();
+    // The constant values of tensor t, dequantised.
+    std::string constant(int t, std::vector<float>& v, std::vector<int64_t>& shape) const {
+        const int src = constant_source(t);
+        if (src < 0) return "tensor " + std::to_string(t) + " ('" + sg_.tensors.at(t).name + "') is not a constant";
+        return tflite_dequantize(m_, bytes_.data(), bytes_.size(), src, v, shape);
     }
+    bool is_constant(int t) const { return constant_source(t) >= 0; }
 
     std::string conv(const tflite_operator& op, size_t index, bool depthwise, yamnet_import& out);
     std::string activation(tflite_activation a, const std::string& x, const std::string& name, std::string& y,
@@ -292,39 +293,21 @@ std::string graph_walker::run(yamnet_import& out) {
 
 std::string parse_class_map(const std::string& csv, std::vector<std::string>& names) {
     names.clear();
-    size_t pos = 0, line_no = 0;
+    std::vector<csv_record> records;
+    std::string e = parse_csv(csv, records);
+    if (!e.empty()) return "class map " + e;
     std::map<long, std::string> by_index;
-    while (pos < csv.size()) {
-        size_t eol = csv.find('\n', pos);
-        if (eol == std::string::npos) eol = csv.size();
-        std::string line = csv.substr(pos, eol - pos);
-        pos = eol + 1;
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty() || line_no == 1) continue;  // the header
-        // Fields: index, mid, display_name (RFC 4180 quoting: "..." with "" for a quote).
-        std::vector<std::string> f(1);
-        bool quoted = false;
-        for (size_t i = 0; i < line.size(); ++i) {
-            const char c = line[i];
-            if (quoted) {
-                if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') f.back() += '"', ++i;
-                else if (c == '"') quoted = false;
-                else f.back() += c;
-            } else if (c == '"') {
-                quoted = true;
-            } else if (c == ',') {
-                f.emplace_back();
-            } else {
-                f.back() += c;
-            }
-        }
-        const std::string where = "class map line " + std::to_string(line_no) + ": ";
-        if (quoted || f.size() != 3 || f[2].empty()) return where + "expected index,mid,display_name";
+    for (size_t r = 1; r < records.size(); ++r) {  // records[0] is the header
+        const csv_record& rec = records[r];
+        const std::string where = "class map line " + std::to_string(rec.line) + ": ";
+        if (rec.fields.size() != 3 || rec.fields[2].empty()) return where + "expected index,mid,display_name";
+        const std::string& index_text = rec.fields[0];
         char* end = nullptr;
-        const long index = std::strtol(f[0].c_str(), &end, 10);
-        if (f[0].empty() || *end != '\0' || index < 0 || index >= 100000) return where + "bad index '" + f[0] + "'";
-        if (!by_index.emplace(index, f[2]).second) return where + "index " + f[0] + " appears twice";
+        const long index = std::strtol(index_text.c_str(), &end, 10);
+        if (index_text.empty() || *end != '\0' || index < 0 || index >= 100000) {
+            return where + "bad index '" + index_text + "'";
+        }
+        if (!by_index.emplace(index, rec.fields[2]).second) return where + "index " + index_text + " appears twice";
     }
     long expect = 0;
     for (const auto& [index, name] : by_index) {
