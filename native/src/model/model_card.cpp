@@ -33,8 +33,8 @@ json_value to_json(const model_card& c) {
     io.set("input_shape", in_shape);
     io.set("output_name", c.output_name);
     io.set("output_shape", out_shape);
-    bool sigmoid_output = false;
-    for (const json_value& n : c.graph["nodes"].as_array()) sigmoid_output = n["op"].as_string() == "sigmoid";
+    const std::vector<json_value>& nodes = c.graph["nodes"].as_array();  // the last node makes the output
+    const bool sigmoid_output = !nodes.empty() && nodes.back()["op"].as_string() == "sigmoid";
     io.set("output", sigmoid_output ? "scores (an independent sigmoid per class, multi-label)"
                                     : "probabilities (softmax of logits / temperature)");
     j.set("io", io);
