@@ -7,17 +7,29 @@
 
 namespace gs {
 
+namespace {
+
+// Kinds computed from a mel filterbank's output.
+bool uses_mel(feature_kind k) {
+    return k == feature_kind::mel_power || k == feature_kind::mel_db || k == feature_kind::mfcc ||
+           k == feature_kind::yamnet_log_mel || k == feature_kind::compact_cnn_melgram;
+}
+
+// Kinds whose mel power goes through power_to_db.
+bool uses_db(feature_kind k) {
+    return k == feature_kind::mel_db || k == feature_kind::mfcc || k == feature_kind::compact_cnn_melgram;
+}
+
+}  // namespace
+
 std::string feature_extractor::init(const feature_config& c) {
     std::string err = validate(c);
     if (!err.empty()) return err;
     config_ = c;
     if (!(err = stft_.init(c.stft)).empty()) return err;
-    const bool needs_mel = c.kind == feature_kind::mel_power || c.kind == feature_kind::mel_db ||
-                           c.kind == feature_kind::mfcc || c.kind == feature_kind::yamnet_log_mel ||
-                           c.kind == feature_kind::compact_cnn_melgram;
     if (!c.mel_weights.empty()) {
         if (!(err = mel_.init_explicit(c.mel(), c.mel_weights)).empty()) return err;
-    } else if (needs_mel && !(err = mel_.init(c.mel())).empty()) {
+    } else if (uses_mel(c.kind) && !(err = mel_.init(c.mel())).empty()) {
         return err;
     }
     if (c.kind == feature_kind::mfcc && !(err = mfcc_.init(c.mfcc())).empty()) return err;
@@ -48,15 +60,10 @@ void feature_extractor::compute_block(const float4* block, float* const* columns
     } else {
         stft_.power_block(block, spectrum4_.data());
     }
-    const bool mel_kind = kind == feature_kind::mel_power || kind == feature_kind::mel_db ||
-                          kind == feature_kind::mfcc || kind == feature_kind::yamnet_log_mel ||
-                          kind == feature_kind::compact_cnn_melgram;
-    if (mel_kind) mel_.apply_block(spectrum4_.data(), mel4_.data());
+    if (uses_mel(kind)) mel_.apply_block(spectrum4_.data(), mel4_.data());
     // ref: YAMNet features.py: log(mel_spectrogram + log_offset), natural log
     if (kind == feature_kind::yamnet_log_mel) log_offset_fixed(mel4_.data(), mel4_.size(), kYamnetLogOffset);
-    const bool db_here = !mel_power_only && (kind == feature_kind::mel_db || kind == feature_kind::mfcc ||
-                                             kind == feature_kind::compact_cnn_melgram);
-    if (db_here) power_to_db_fixed(mel4_.data(), mel4_.size(), amin_, ref_db_);
+    if (!mel_power_only && uses_db(kind)) power_to_db_fixed(mel4_.data(), mel4_.size(), amin_, ref_db_);
     for (int l = 0; l < n_lanes; ++l) {
         float* col = columns[l];
         switch (kind) {
@@ -109,8 +116,7 @@ std::string feature_extractor::compute(const float* y, size_t n, std::vector<flo
     }
     if (n > 0 && y == nullptr) return "features: null input";
     const int nb = n_bins();
-    const bool db_kind = config_.kind == feature_kind::mel_db || config_.kind == feature_kind::mfcc ||
-                         config_.kind == feature_kind::compact_cnn_melgram;
+    const bool db_kind = uses_db(config_.kind);
     // ref=max or top_db need the whole array before the dB step. mel_db then works in place in `out` (the dB
     // step is element-wise plus a global maximum); MFCC goes through a frame-major mel buffer first.
     const bool global_db = db_kind && !config_.frame_local();
