@@ -4,11 +4,13 @@
 #include <emscripten.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "genrescope/audio_io.h"
 #include "genrescope/json.h"
 #include "js_calls.h"
+#include "verdict.h"
 
 namespace gs_web {
 namespace {
@@ -82,6 +84,15 @@ void send_saliency(app_state& s) {
             for (int f = f0; f < f1; ++f) dst[size_t(b) * len + f] = 0.0f;  // the normalised mean
     }
     send_request(s, inference_request::kind::saliency, m.segment, size_t(1 + n_patches), s.scratch);
+}
+
+// [{name, score}] of a tag verdict's top tags (scores rounded as in a result).
+gs::json_value tags_json(const gs::tag_verdict& v, const model_card& card) {
+    gs::json_value list = gs::json_value::array();
+    for (const gs::tag_score& t : v.top)
+        list.push_back(gs::json_value::object({{"name", card.tag_labels[size_t(t.index)]},
+                                               {"score", std::round(double(t.score) * 1e6) / 1e6}}));
+    return list;
 }
 
 }  // namespace
@@ -170,10 +181,10 @@ void pump(app_state& s) {
     }
 }
 
-void on_batch_done(app_state& s, int request_id, const float* probs, size_t n_values) {
+void on_batch_done(app_state& s, int request_id, const float* probs, size_t n_values, const float* tag_scores,
+                   size_t n_tag_values) {
     const inference_request r = s.in_flight;
     if (r.what == inference_request::kind::none || r.id != request_id) return;  // stale
-    s.in_flight = inference_request{};
     const double now = emscripten_get_now();
     const size_t k = s.card.labels.size();
     if (n_values != r.n * k) {
@@ -181,11 +192,19 @@ void on_batch_done(app_state& s, int request_id, const float* probs, size_t n_va
                                            std::to_string(r.n * k));
         return;
     }
+    const size_t n_tags = s.card.has_tags ? s.card.tag_labels.size() : 0;
+    if (n_tag_values != r.n * n_tags) {
+        on_batch_failed(s, request_id, "the model returned " + std::to_string(n_tag_values) + " tag scores, expected " +
+                                           std::to_string(r.n * n_tags));
+        return;
+    }
+    if (n_tags == 0) tag_scores = nullptr;
+    s.in_flight = inference_request{};
     if (r.n > 0) s.last_batch_ms_per_segment = (now - r.t0_ms) / double(r.n);
     if (r.what == inference_request::kind::live) {
-        s.live.request_done(probs, now);
+        s.live.request_done(probs, tag_scores, now);
     } else if (r.what == inference_request::kind::file && s.has_job && s.job.job_id == r.job_id) {
-        s.job.batch_done(r.first, r.n, probs, now - r.t0_ms);
+        s.job.batch_done(r.first, r.n, probs, tag_scores, now - r.t0_ms);
         if (s.job.where == file_job::stage::done) finish_job(s);
     } else if (r.what == inference_request::kind::saliency && s.has_job && s.job.job_id == r.job_id) {
         saliency_map& m = s.saliency;
@@ -258,6 +277,9 @@ std::string state_json(const app_state& s) {
     j.set("busy", busy);
     j.set("progress", s.has_job ? s.job.progress : 0.0);
     j.set("file", s.has_job ? s.job.file : std::string());
+    // The line the result panel shows for the file ("rock", "uncertain (rock?)", "outside the ten genres: ...").
+    const bool shown = s.has_job && s.job.n_done > 0 && s.job.where != file_job::stage::failed;
+    j.set("verdict", shown ? full_verdict(s.job.probabilities, s.job.tags, s.job.card) : std::string());
     gs::json_value live = gs::json_value::object();
     live.set("active", s.live.active);
     live.set("updates", double(s.live.updates));
@@ -269,6 +291,9 @@ std::string state_json(const app_state& s) {
     live.set("input_rate_hz", s.live.input_rate_hz);
     live.set("audio_s", s.live.audio_s);
     live.set("error", s.live.error);
+    live.set("verdict", s.live.updates > 0 ? full_verdict(s.live.probabilities, s.live.tags, s.live.card) : std::string());
+    live.set("outside", s.live.tags.outside);
+    live.set("tags", tags_json(s.live.tags, s.live.card));
     j.set("live", live);
     gs::json_value model = gs::json_value::object();
     model.set("name", s.has_model ? s.card.name : std::string());
@@ -278,6 +303,20 @@ std::string state_json(const app_state& s) {
     model.set("backend", s.backend);
     model.set("note", s.model_note);
     model.set("backend_note", s.backend_note);
+    if (s.has_model && s.card.has_tags) {
+        gs::json_value t = gs::json_value::object();
+        t.set("output", s.card.tag_output);
+        t.set("n", double(s.card.tag_labels.size()));
+        t.set("rule", s.card.tag_rule.outside_min_score > 0);
+        model.set("tags", t);
+    }
+    gs::json_value about = gs::json_value::array();  // the model panel's plain words
+    for (const about_section& sec : s.card.about) {
+        gs::json_value lines = gs::json_value::array();
+        for (const about_line& l : sec.lines) lines.push_back(l.text);
+        about.push_back(gs::json_value::object({{"title", sec.title}, {"lines", lines}}));
+    }
+    model.set("about", s.has_model ? about : gs::json_value::array());
     j.set("model", model);
     gs::json_value sal = gs::json_value::object();
     sal.set("pending", s.saliency.pending);

@@ -72,7 +72,9 @@ void set_model(app_state& s, const model_card& card);
 
 // Advances preparation and sends the next model request if none is in flight. Call every frame.
 void pump(app_state& s);
-void on_batch_done(app_state& s, int request_id, const float* probs, size_t n_values);
+// A model answer: n_values probabilities and, for cards with tags, n_tag_values backbone tag scores (else 0).
+void on_batch_done(app_state& s, int request_id, const float* probs, size_t n_values, const float* tag_scores,
+                   size_t n_tag_values);
 void on_batch_failed(app_state& s, int request_id, const std::string& message);
 
 // Asks for an occlusion map of segment `segment` of the current file.
@@ -83,8 +85,8 @@ void live_started(app_state& s);
 void live_push(app_state& s, const float* samples, size_t n, int rate_hz, double arrival_ms);
 void live_stopped(app_state& s, const std::string& error);
 
-// {result, error, busy, progress, file, live: {active, updates, probabilities, latency_ms, ...},
-//  model: {name, labels, backend, ...}} as compact JSON.
+// {result, error, busy, progress, file, verdict, live: {active, updates, probabilities, latency_ms, verdict,
+//  outside, tags, ...}, model: {name, labels, backend, tags, about, ...}, saliency} as compact JSON.
 std::string state_json(const app_state& s);
 
 }  // namespace gs_web

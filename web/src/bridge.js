@@ -93,8 +93,13 @@
     // ---- inference (C++ asks through js_run_batch; one request at a time) -----------------------------
     let infer_chain = Promise.resolve();
 
-    function deliver(request_id, probs) {
-        with_heap_copy(probs, (ptr) => Module._gs_batch_done(request_id, ptr, probs.length));
+    // out: {probs, tags} from model_session.run (tags null for a card without them).
+    function deliver(request_id, out) {
+        const { probs, tags } = out;
+        with_heap_copy(probs, (p) => {
+            if (!tags) return Module._gs_batch_done(request_id, p, probs.length, 0, 0);
+            with_heap_copy(tags, (t) => Module._gs_batch_done(request_id, p, probs.length, t, tags.length));
+        });
     }
 
     async function run_batch(request_id, data, n, bins, frames) {

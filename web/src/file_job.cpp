@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "genrescope/json.h"
+#include "verdict.h"
 
 namespace gs_web {
 namespace {
@@ -87,6 +88,7 @@ void file_job::finish_preparation() {
     // The regular segments handed out early (next_batch while preparing) are a prefix of the final list.
     starts = gs::segment_starts(n_frames, card.segment);
     seg_probs.resize(starts.size() * card.labels.size(), 0.0f);
+    seg_tags.resize(starts.size() * card.tag_labels.size(), 0.0f);
     seg_done.resize(starts.size(), 0);
     probabilities.resize(card.labels.size(), 0.0f);
     features_ms += emscripten_get_now() - t;
@@ -117,6 +119,7 @@ size_t file_job::next_batch(size_t max_n, std::vector<float>& batch, size_t& fir
             starts.push_back(start);
         }
         seg_probs.resize(starts.size() * card.labels.size(), 0.0f);
+        seg_tags.resize(starts.size() * card.tag_labels.size(), 0.0f);
         seg_done.resize(starts.size(), 0);
         first_out = next_ask_;
         next_ask_ += n;
@@ -147,21 +150,30 @@ void file_job::segment_input(size_t s, std::vector<float>& out) const {
     }
 }
 
-void file_job::batch_done(size_t first, size_t n, const float* probs, double batch_ms) {
+void file_job::batch_done(size_t first, size_t n, const float* probs, const float* tag_scores, double batch_ms) {
     if (where != stage::inferring && where != stage::preparing) return;
-    const size_t k = card.labels.size();
+    const size_t k = card.labels.size(), n_tags = card.tag_labels.size();
     for (size_t i = 0; i < n && first + i < starts.size(); ++i) {
         std::copy(probs + i * k, probs + (i + 1) * k, seg_probs.begin() + (first + i) * k);
+        if (tag_scores != nullptr)
+            std::copy(tag_scores + i * n_tags, tag_scores + (i + 1) * n_tags, seg_tags.begin() + (first + i) * n_tags);
         if (!seg_done[first + i]) ++n_done;
         seg_done[first + i] = 1;
     }
     inference_ms += batch_ms;
-    // Aggregate what is finished so far (the verdict fills in as segments arrive).
-    std::vector<float> done_probs;
+    // Aggregate what is finished so far (the verdict fills in as segments arrive), in segment order: once every
+    // segment is done these are exactly the rows `genrescope classify` aggregates and judges.
+    std::vector<float> done_probs, done_tags;
     done_probs.reserve(n_done * k);
-    for (size_t s = 0; s < starts.size(); ++s)
-        if (seg_done[s]) done_probs.insert(done_probs.end(), seg_probs.begin() + s * k, seg_probs.begin() + (s + 1) * k);
+    done_tags.reserve(n_done * n_tags);
+    for (size_t s = 0; s < starts.size(); ++s) {
+        if (!seg_done[s]) continue;
+        done_probs.insert(done_probs.end(), seg_probs.begin() + s * k, seg_probs.begin() + (s + 1) * k);
+        if (card.has_tags)
+            done_tags.insert(done_tags.end(), seg_tags.begin() + s * n_tags, seg_tags.begin() + (s + 1) * n_tags);
+    }
     probabilities = gs::aggregate(done_probs.data(), n_done, int(k), card.aggregation);
+    tags = judge_card_tags(done_tags.data(), card.has_tags ? n_done : 0, card);
     if (where == stage::preparing) return;  // the aggregate above covers what is done; the total is not known yet
     progress = 0.5 + 0.5 * double(n_done) / double(starts.size());
     if (n_done == starts.size()) {
@@ -177,7 +189,23 @@ double file_job::segment_end_s(size_t s) const {
 std::string file_job::result_json(const std::string& backend) const {
     gs::json_value j = gs::json_value::object();
     j.set("file", file);
-    j.set("top", card.labels[arg_max(probabilities)]);
+    const size_t top = arg_max(probabilities);
+    j.set("top", card.labels[top]);
+    // As `genrescope classify --json`: below the card's threshold the page says "uncertain"; for cards with tags,
+    // "outside" when their rule finds another genre (false without a rule) and the best genre tags.
+    j.set("uncertain", probabilities[top] < card.uncertain_below);
+    if (card.has_tags) {
+        j.set("outside", tags.outside);
+        if (tags.outside) j.set("sounds_like", card.tag_labels[size_t(tags.sounds_like)]);
+        gs::json_value list = gs::json_value::array();
+        for (const gs::tag_score& t : tags.top) {
+            gs::json_value e = gs::json_value::object();
+            e.set("name", card.tag_labels[size_t(t.index)]);
+            e.set("score", round6(t.score));
+            list.push_back(e);
+        }
+        j.set("tags", list);
+    }
     gs::json_value labels = gs::json_value::array(), probs = gs::json_value::array();
     for (size_t c = 0; c < card.labels.size(); ++c) {
         labels.push_back(card.labels[c]);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "genrescope/genre_tags.h"
 #include "genrescope/resample.h"
 #include "genrescope/streaming.h"
 #include "model_card.h"
@@ -31,13 +32,15 @@ public:
     // Inference: fills `batch` ([n][1][bins][frames]) with the next at most max_n segments not yet asked for;
     // returns n (0: nothing left to ask). first_out: index of the first segment.
     size_t next_batch(size_t max_n, std::vector<float>& batch, size_t& first_out);
-    // The answer for segments [first, first + n): probs = n * n_classes values. Updates the aggregate;
+    // The answer for segments [first, first + n): probs = n * n_classes values, and when the card has tags,
+    // tag_scores = n * card.tag_labels.size() values (else nullptr). Updates the aggregate and the tag verdict;
     // the job is done after the last one.
-    void batch_done(size_t first, size_t n, const float* probs, double inference_ms);
+    void batch_done(size_t first, size_t n, const float* probs, const float* tag_scores, double inference_ms);
     // The segment [n_bins][frames] of segment index s (normalised model input), for saliency.
     void segment_input(size_t s, std::vector<float>& out) const;
 
-    // The result as the automation API's JSON (see README: {file, top, labels, probabilities, segments, ...}).
+    // The result as the automation API's JSON (see README: {file, top, uncertain, outside, tags, labels,
+    // probabilities, segments, ...}; the names and meaning of `genrescope classify --json`).
     std::string result_json(const std::string& backend) const;
 
     // --- read by the UI ---
@@ -57,6 +60,8 @@ public:
     std::vector<char> seg_done;    // per segment
     size_t n_done = 0;
     std::vector<float> probabilities;  // aggregate over the finished segments
+    std::vector<float> seg_tags;   // [n_segments][n_tags] backbone tag scores (cards with tags); valid when done
+    gs::tag_verdict tags;          // top genre tags and the outside verdict over the finished segments
     double progress = 0.0;         // 0..1 over the whole job
     double decode_ms = 0.0, features_ms = 0.0, inference_ms = 0.0, total_ms = 0.0, t0_ms = 0.0;
 

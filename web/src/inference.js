@@ -49,15 +49,24 @@
             this.input_name = (card.io && card.io.input_name) || 'input';
             this.output_name = (card.io && card.io.output_name) || 'probabilities';
             this.n_classes = card.labels.length;
+            // The backbone's own class scores (card "tags"), fetched beside the probabilities; may be the same output.
+            this.tag_output = card.tags && typeof card.tags.output === 'string' ? card.tags.output : null;
+            this.n_tags = this.tag_output && Array.isArray(card.tags.labels) ? card.tags.labels.length : 0;
+            this.fetches = [...new Set([this.output_name, this.tag_output].filter((x) => x))];
         }
-        // data: Float32Array of n * bins * frames; resolves to a Float32Array of n * n_classes.
+        // data: Float32Array of n * bins * frames; resolves to {probs: Float32Array of n * n_classes, tags: Float32Array
+        // of n * n_tags, or null for a card without tags}. Only these outputs are fetched (not the embedding).
         async run(data, n, bins, frames) {
             const input = new this.ort.Tensor('float32', data, [n, 1, bins, frames]);
-            const out = await this.session.run({ [this.input_name]: input });
-            const t = out[this.output_name];
-            const values = t.data instanceof Float32Array ? t.data : new Float32Array(t.data);
-            if (t.dispose) t.dispose();
-            return values;
+            const out = await this.session.run({ [this.input_name]: input }, this.fetches);
+            const read = (name) => {
+                const t = out[name];
+                return t.data instanceof Float32Array ? t.data : new Float32Array(t.data);
+            };
+            const probs = read(this.output_name);
+            const tags = this.tag_output ? read(this.tag_output) : null;
+            for (const name of this.fetches) if (out[name] && out[name].dispose) out[name].dispose();
+            return { probs, tags };
         }
         release() {
             try { this.session.release(); } catch (e) { /* already gone */ }
@@ -72,13 +81,18 @@
         const m = new model_session(ort, session, backend, card);
         if (!session.inputNames.includes(m.input_name))
             throw new Error(`the model has no input '${m.input_name}' (it has ${session.inputNames.join(', ')})`);
-        if (!session.outputNames.includes(m.output_name))
-            throw new Error(`the model has no output '${m.output_name}' (it has ${session.outputNames.join(', ')})`);
+        for (const name of m.fetches)
+            if (!session.outputNames.includes(name))
+                throw new Error(`the model has no output '${name}' (it has ${session.outputNames.join(', ')})`);
         const [, , bins, frames] = card.io.input_shape;
-        const probs = await m.run(new Float32Array(bins * frames), 1, bins, frames);
+        const { probs, tags } = await m.run(new Float32Array(bins * frames), 1, bins, frames);
         if (probs.length !== m.n_classes)
             throw new Error(`the model gives ${probs.length} outputs per segment, the card has ${m.n_classes} labels`);
         if (!probs.every(Number.isFinite)) throw new Error('the model gives non-finite outputs');
+        if (tags && tags.length !== m.n_tags)
+            throw new Error(`the model gives ${tags.length} tag scores per segment ('${m.tag_output}'), the card's ` +
+                            `tags name ${m.n_tags}`);
+        if (tags && !tags.every(Number.isFinite)) throw new Error('the model gives non-finite tag scores');
         return m;
     }
 

@@ -4,7 +4,8 @@
 extern "C" {
 
 // Inference: the bridge copies n * bins * frames floats from `data` at once (the buffer may be reused after
-// the call), runs the model asynchronously and answers with gs_batch_done / gs_batch_failed(request_id, ...).
+// the call), runs the model asynchronously and answers with gs_batch_done / gs_batch_failed(request_id, ...);
+// for a card with tags the answer carries the backbone's tag scores beside the probabilities.
 void js_run_batch(int request_id, const float* data, int n, int bins, int frames);
 // A classification finished: result_json (UTF-8 JSON) resolves the job's promise; or it failed with message.
 void js_job_done(int job_id, const char* result_json);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "verdict.h"
+
 namespace gs_web {
 
 void live_session::start(const model_card& c) {
@@ -73,12 +75,22 @@ void live_session::make_request(double now_ms, std::vector<float>& input) {
     request_audio_ms_ = newest_audio_ms_;
 }
 
-void live_session::request_done(const float* probs, double now_ms) {
+void live_session::request_done(const float* probs, const float* tags_in, double now_ms) {
     in_flight_ = false;
     if (!active) return;
     latest.assign(probs, probs + card.labels.size());
     for (size_t c = 0; c < latest.size(); ++c)
         probabilities[c] = updates == 0 ? latest[c] : k_smoothing * latest[c] + (1.0f - k_smoothing) * probabilities[c];
+    if (card.has_tags && tags_in != nullptr) {
+        // The tags are smoothed as the bars are, and the rule judges the smoothed scores as one segment.
+        const size_t n_tags = card.tag_labels.size();
+        if (tag_scores.size() != n_tags) {
+            tag_scores.assign(tags_in, tags_in + n_tags);
+        } else {
+            for (size_t t = 0; t < n_tags; ++t) tag_scores[t] = k_smoothing * tags_in[t] + (1.0f - k_smoothing) * tag_scores[t];
+        }
+        tags = judge_card_tags(tag_scores.data(), 1, card);
+    }
     ++updates;
     latency_ms = now_ms - request_audio_ms_;
     inference_ms = now_ms - last_request_ms_;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "genrescope/genre_tags.h"
 #include "genrescope/resample.h"
 #include "genrescope/streaming.h"
 #include "model_card.h"
@@ -35,8 +36,9 @@ public:
     // Fills `input` with the latest segment ([n_bins][frames], normalised, zero-padded on the left when the
     // stream is shorter) and marks a request in flight.
     void make_request(double now_ms, std::vector<float>& input);
-    // The answer for the request in flight (n_classes probabilities), or a failure.
-    void request_done(const float* probs, double now_ms);
+    // The answer for the request in flight (n_classes probabilities; for cards with tags also the backbone's
+    // tag scores, else nullptr), or a failure.
+    void request_done(const float* probs, const float* tag_scores, double now_ms);
     void request_failed() { in_flight_ = false; }
 
     // The last k_display_s of model features before normalisation, [n_bins][n_view_frames] (for the view).
@@ -49,6 +51,8 @@ public:
     long long updates = 0;               // finished classifications since start
     std::vector<float> probabilities;    // smoothed live bars
     std::vector<float> latest;           // the newest raw probabilities
+    std::vector<float> tag_scores;       // smoothed backbone tag scores, like the bars (cards with tags)
+    gs::tag_verdict tags;                // the card's tag rule on tag_scores: a running verdict
     double latency_ms = 0.0;             // newest audio -> probabilities, ms (last update)
     double inference_ms = 0.0;           // last model run, ms
     double started_ms = 0.0;

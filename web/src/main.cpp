@@ -98,9 +98,12 @@ EMSCRIPTEN_KEEPALIVE void gs_set_backend(const char* backend, const char* note) 
     g_app.state.backend_note = str(note);
 }
 
-// Model answers: n_values floats (copied) for request_id, or why it failed.
-EMSCRIPTEN_KEEPALIVE void gs_batch_done(int request_id, const float* probs, int n_values) {
-    gs_web::on_batch_done(g_app.state, request_id, probs, n_values > 0 ? size_t(n_values) : 0);
+// Model answers: n_values probabilities and n_tag_values backbone tag scores (0 and null for cards without tags;
+// both copied) for request_id, or why it failed.
+EMSCRIPTEN_KEEPALIVE void gs_batch_done(int request_id, const float* probs, int n_values, const float* tag_scores,
+                                        int n_tag_values) {
+    gs_web::on_batch_done(g_app.state, request_id, probs, n_values > 0 ? size_t(n_values) : 0, tag_scores,
+                          n_tag_values > 0 ? size_t(n_tag_values) : 0);
 }
 EMSCRIPTEN_KEEPALIVE void gs_batch_failed(int request_id, const char* message) {
     gs_web::on_batch_failed(g_app.state, request_id, str(message));

@@ -2,42 +2,11 @@
 #include "model_card.h"
 
 #include <cmath>
-#include <cstdio>
 
 #include "genrescope/json.h"
+#include "model_about.h"
 
 namespace gs_web {
-namespace {
-
-std::string format_number(double v) {
-    char buf[64];
-    if (std::fabs(v) < 1.0 && v != 0.0)
-        std::snprintf(buf, sizeof buf, "%.3f", v);
-    else
-        std::snprintf(buf, sizeof buf, "%.6g", v);
-    return buf;
-}
-
-// Flattens the card's metrics for the model panel: numbers, short strings, {mean, std} pairs as "m +- s",
-// and nested objects (protocols, calibration) as "parent.key", two levels deep. Arrays are left out.
-void add_metrics(const gs::json_value& v, const std::string& prefix, int depth,
-                 std::vector<std::pair<std::string, std::string>>& out) {
-    for (const auto& m : v.items()) {
-        const std::string key = prefix.empty() ? m.first : prefix + "." + m.first;
-        const gs::json_value& x = m.second;
-        if (x.is_number()) {
-            out.emplace_back(key, format_number(x.as_number()));
-        } else if (x.is_string() && x.as_string().size() <= 48) {
-            out.emplace_back(key, x.as_string());
-        } else if (x.is_object() && x["mean"].is_number() && x["std"].is_number()) {
-            out.emplace_back(key, format_number(x["mean"].as_number()) + " +- " + format_number(x["std"].as_number()));
-        } else if (x.is_object() && depth < 2) {
-            add_metrics(x, key, depth + 1, out);
-        }
-    }
-}
-
-}  // namespace
 
 std::string parse_model_card(const std::string& text, model_card& out) {
     gs::json_value j;
@@ -83,16 +52,21 @@ std::string parse_model_card(const std::string& text, model_card& out) {
     if (!(c.temperature > 0)) return "model card: temperature must be > 0";
     c.uncertain_below = j["uncertain_below"].as_number(0.0);
     c.onnx_sha256 = j["onnx_sha256"].as_string();
-    add_metrics(j["metrics"], "", 0, c.metrics);
-    const gs::json_value& tr = j["training"];
-    if (tr.is_object()) {
-        std::string s;
-        for (const char* key : {"epochs", "best_epoch", "tracks_train", "tracks_valid", "seed"}) {
-            const gs::json_value* v = tr.find(key);
-            if (v && v->is_number()) s += std::string(s.empty() ? "" : ", ") + key + " " + format_number(v->as_number());
-        }
-        c.training = s;
+    const gs::json_value* tags = j.find("tags");
+    if (tags != nullptr && !tags->is_null()) {
+        // The native loader's rules (native/src/model/model_card.cpp), then the shared rule parser.
+        const gs::json_value& t = *tags;
+        bool ok = t.is_object() && t["output"].is_string() && !t["output"].as_string().empty() &&
+                  t["labels"].is_array() && t["labels"].size() > 0 && t["genres"].is_array();
+        for (const gs::json_value& l : t["labels"].as_array()) ok = ok && l.is_string();
+        if (!ok) return "model card: 'tags' needs an output name, label strings and genre indices within them";
+        c.tag_output = t["output"].as_string();
+        for (const gs::json_value& l : t["labels"].as_array()) c.tag_labels.push_back(l.as_string());
+        err = gs::parse_tag_rule(t, c.tag_labels.size(), c.tag_rule);
+        if (!err.empty()) return err;
+        c.has_tags = true;
     }
+    describe_model(j, c);
     out = std::move(c);
     return "";
 }
