@@ -11,6 +11,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "genrescope/features.h"
+#include "genrescope/genre_tags.h"
 #include "genrescope/streaming.h"
 #include "genrescope/json.h"
 #include "genrescope/segments.h"
@@ -27,23 +28,8 @@ struct file_result {
     std::vector<std::vector<float>> segment_probs;
     std::vector<std::pair<double, double>> segment_times;
     double duration_s = 0;
-    std::vector<std::pair<std::string, double>> tags;  // the card's genre tags, best first (mean over segments)
+    tag_verdict verdict;                          // the backbone's genre tags and the outside verdict (card tags)
 };
-
-// The model's genre tags for a track: the mean of the tag output over the segments, its genre classes sorted.
-void genre_tags(const model_card& card, const std::vector<float>& scores, size_t n_segments,
-                std::vector<std::pair<std::string, double>>& out) {
-    const size_t n = card.tags["labels"].size();
-    if (n_segments == 0 || scores.size() != n_segments * n) return;
-    for (const json_value& g : card.tags["genres"].as_array()) {
-        const size_t k = static_cast<size_t>(g.as_int(0));
-        double sum = 0;
-        for (size_t s = 0; s < n_segments; ++s) sum += scores[s * n + k];
-        out.emplace_back(card.tags["labels"][k].as_string(), sum / static_cast<double>(n_segments));
-    }
-    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    if (out.size() > 5) out.resize(5);
-}
 
 double round6(double v) { return std::round(v * 1e6) / 1e6; }
 
@@ -77,7 +63,13 @@ std::string classify_file(const std::string& path, loaded_model& m, file_result&
     const std::string tag_output = card.tags.is_null() ? "" : card.tags["output"].as_string();
     const std::vector<size_t> starts = segment_probabilities(m, feats.data(), n_frames, probs, tag_output,
                                                              tag_output.empty() ? nullptr : &tag_scores);
-    if (!tag_output.empty()) genre_tags(card, tag_scores, starts.size(), r.tags);
+    if (!tag_output.empty()) {
+        tag_rule rule;
+        const size_t n_tags = card.tags["labels"].size();
+        if (!(err = parse_tag_rule(card.tags, n_tags, rule)).empty()) return path + ": " + err;
+        if (tag_scores.size() != starts.size() * n_tags) return path + ": the tag output has the wrong size";
+        r.verdict = judge_tags(tag_scores.data(), starts.size(), n_tags, rule);
+    }
     aggregation how = aggregation::mean;
     parse_aggregation(card.aggregation, how);
     r.probabilities = aggregate(probs.data(), starts.size(), n_classes, how);
@@ -103,8 +95,14 @@ json_value result_json(const file_result& r, const model_card& card) {
     // The card's threshold: below it the app says "uncertain" instead of naming one genre.
     j.set("uncertain", r.probabilities[top] < card.uncertain_below);
     if (!card.tags.is_null()) {
+        // Outside: the backbone hears a genre the model does not know (shared/genre_tags.h: the page's rule too).
+        j.set("outside", r.verdict.outside);
+        const json_value& names = card.tags["labels"];
+        if (r.verdict.outside) j.set("sounds_like", names[static_cast<size_t>(r.verdict.sounds_like)].as_string());
         json_value tags = json_value::array();
-        for (const auto& [name, score] : r.tags) tags.push_back(json_value::object({{"name", name}, {"score", round6(score)}}));
+        for (const tag_score& t : r.verdict.top) {
+            tags.push_back(json_value::object({{"name", names[static_cast<size_t>(t.index)].as_string()}, {"score", round6(t.score)}}));
+        }
         j.set("tags", tags);
     }
     json_value labels = json_value::array(), probs = json_value::array();
@@ -187,6 +185,10 @@ int cmd_classify(int argc, char** argv) {
             std::printf("%s: %s (%.2f)", path.c_str(), m.card.labels[order[0]].c_str(), r.probabilities[order[0]]);
             for (size_t k = 1; k < std::min<size_t>(3, order.size()); ++k) {
                 std::printf("%s %s %.2f", k == 1 ? "; then" : ",", m.card.labels[order[k]].c_str(), r.probabilities[order[k]]);
+            }
+            if (r.verdict.outside) {
+                std::printf("; outside the %zu genres: sounds like %s", m.card.labels.size(),
+                            m.card.tags["labels"][static_cast<size_t>(r.verdict.sounds_like)].as_string().c_str());
             }
             std::printf(" [%.1f s, %zu segments]\n", r.duration_s, r.segment_probs.size());
         }

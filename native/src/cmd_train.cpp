@@ -32,9 +32,9 @@ int cmd_train(int argc, char** argv) {
                 "lr", "weight-decay", "warmup-epochs", "label-smoothing", "mixup", "spec-augment", "gain-db", "noise-prob",
                 "noise-texture", "band-limit", "teacher", "teacher-weight", "teacher-temp",
                 "crops-per-track", "ema", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align",
-                "backbone", "head", "head-hidden", "head-dropout", "pretrained-dir", "segment-s"},
+                "backbone", "head", "head-hidden", "head-dropout", "head-loss", "bags-per-track", "pretrained-dir", "segment-s"},
                
-{"resume", "quiet", "freeze"});
+{"resume", "quiet", "freeze", "head-standardize"});
     train_options o;
     o.data_dir = a.get("data");
     o.list_csv = a.get("list");
@@ -70,6 +70,9 @@ int cmd_train(int argc, char** argv) {
     o.head = a.get("head", "mlp");
     o.head_hidden = a.get_int("head-hidden", 256, 1, 65536);
     o.head_dropout = a.get_double("head-dropout", 0.5, 0, 0.95);
+    o.head_loss = a.get("head-loss", "patch");
+    o.head_standardize = a.has("head-standardize");
+    o.bags_per_track = a.get_int("bags-per-track", 8, 1, 10000);
     o.pretrained_dir = a.get("pretrained-dir", GENRESCOPE_PRETRAINED_DIR);
     o.backbone_segment_s = a.get_double("segment-s", 0, 0, 600);
     o.teacher.model_path = a.get("teacher");

@@ -1,6 +1,8 @@
 // model_card.cpp: model card JSON (write and validate-on-read).
 #include "model/model_card.h"
 
+#include "genrescope/genre_tags.h"
+
 #include <cmath>
 
 #include "model/ir_json.h"
@@ -89,6 +91,8 @@ std::string from_json(const json_value& j, model_card& out) {
         for (const json_value& l : t["labels"].as_array()) ok = ok && l.is_string();
         for (const json_value& g : t["genres"].as_array()) ok = ok && g.as_int(-1) >= 0 && static_cast<size_t>(g.as_int(-1)) < n;
         if (!ok) return "model card: 'tags' needs an output name, label strings and genre indices within them";
+        tag_rule rule;
+        if (!(err = parse_tag_rule(t, n, rule)).empty()) return err;
         c.tags = t;
     }
     if (j.find("graph") && !j["graph"].is_null()) {

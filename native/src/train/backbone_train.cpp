@@ -20,6 +20,7 @@
 #include "model/ir_json.h"
 #include "train/backbone.h"
 #include "train/finalize.h"
+#include "train/genre_map.h"
 #include "train/prepare.h"
 
 namespace fs = std::filesystem;
@@ -103,7 +104,8 @@ void gather_rows(const std::vector<track_embeddings>& emb, const std::vector<tra
     }
 }
 
-// Track accuracy: the mean of each track's segment probabilities, argmax against its label.
+// Track accuracy: the mean of each track's segment probabilities (or, given log-probabilities, their mean:
+// the geometric mean's argmax), argmax against its label.
 double track_accuracy(const torch::Tensor& probs, const std::vector<int>& owner, const std::vector<int64_t>& y,
                       size_t n_tracks) {
     const int64_t k = probs.size(1);
@@ -124,6 +126,29 @@ double track_accuracy(const torch::Tensor& probs, const std::vector<int>& owner,
     return counted ? static_cast<double>(right) / counted : NAN;
 }
 
+// One epoch's bags for head_loss "bag": for every training track, `per_track` runs of consecutive patches, each
+// of a length drawn uniformly from 1 to all of the track's patches and a uniformly drawn start; shuffled.
+// A bag is (first row in the training rows, length, label). Rows of a track are consecutive (gather_rows).
+struct bag {
+    int64_t first, length, label;
+};
+std::vector<bag> draw_bags(const std::vector<int>& owner, const std::vector<int64_t>& y, int per_track, std::mt19937_64& rng) {
+    std::vector<bag> bags;
+    for (size_t r = 0; r < owner.size();) {
+        size_t e = r;
+        while (e < owner.size() && owner[e] == owner[r]) ++e;
+        const int64_t n = static_cast<int64_t>(e - r);
+        for (int k = 0; k < per_track; ++k) {
+            const int64_t len = std::uniform_int_distribution<int64_t>(1, n)(rng);
+            const int64_t start = std::uniform_int_distribution<int64_t>(0, n - len)(rng);
+            bags.push_back({static_cast<int64_t>(r) + start, len, y[r]});
+        }
+        r = e;
+    }
+    std::shuffle(bags.begin(), bags.end(), rng);
+    return bags;
+}
+
 }  // namespace
 
 int run_backbone_single(const train_options& o) {
@@ -132,6 +157,11 @@ int run_backbone_single(const train_options& o) {
         std::fprintf(stderr, "genrescope train: --head must be linear, mlp or mlp_tags\n");
         return 2;
     }
+    if (o.head_loss != "patch" && o.head_loss != "bag") {
+        std::fprintf(stderr, "genrescope train: --head-loss must be patch or bag\n");
+        return 2;
+    }
+    const bool bags = o.head_loss == "bag";
     if (o.data_dir.empty() == o.list_csv.empty()) {
         std::fprintf(stderr, "genrescope train: give exactly one of --data DIR and --list FILE.csv\n");
         return 2;
@@ -179,8 +209,11 @@ int run_backbone_single(const train_options& o) {
     ctx.options.epochs = epochs;
     ctx.run_dir = o.run_dir.empty() ? "runs/" + ctx.arch.name : o.run_dir;
     ctx.device_name = "cpu";
+    ctx.track_aggregation = bags ? aggregation::geometric_mean : aggregation::mean;
     ctx.backbone = b.info;
     ctx.backbone.set("head", o.head);
+    ctx.backbone.set("head_loss", o.head_loss);
+    ctx.backbone.set("head_standardize", o.head_standardize);
     ctx.backbone.set("frozen", true);
     ctx.backbone.set("segment_s", b.card.segment_s);
     if (!(err = prepare_data(o, ctx.arch, ctx)).empty()) {
@@ -219,9 +252,19 @@ int run_backbone_single(const train_options& o) {
         std::fprintf(stderr, "genrescope train: no training segments\n");
         return 1;
     }
-    const torch::Tensor Xtr = torch::from_blob(xtr.data(), {n_train, take}).clone();
+    torch::Tensor Xtr = torch::from_blob(xtr.data(), {n_train, take}).clone();
     const torch::Tensor Ytr = torch::tensor(ytr);
-    const torch::Tensor Xva = torch::from_blob(xva.data(), {static_cast<int64_t>(yva.size()), take}).clone();
+    torch::Tensor Xva = torch::from_blob(xva.data(), {static_cast<int64_t>(yva.size()), take}).clone();
+    // --head-standardize: the head sees each input standardised with the training rows' mean and deviation
+    // (a constant input gets deviation 1); folded into its first layer at export, so the graph is unchanged.
+    torch::Tensor mu = torch::zeros({take}), sigma = torch::ones({take});
+    if (o.head_standardize) {
+        mu = Xtr.mean(0);
+        sigma = Xtr.std(0, /*unbiased=*/false);
+        sigma = torch::where(sigma > 1e-6, sigma, torch::ones_like(sigma));
+        Xtr = (Xtr - mu) / sigma;
+        Xva = (Xva - mu) / sigma;
+    }
     // Class-balanced loss: each class weighs as much as the others whatever its number of segments.
     std::vector<double> count(static_cast<size_t>(n_classes), 0.0);
     for (int64_t y : ytr) count[static_cast<size_t>(y)] += 1;
@@ -234,7 +277,12 @@ int run_backbone_single(const train_options& o) {
     torch::manual_seed(static_cast<uint64_t>(o.seed));
     auto head = std::make_shared<head_net>(take, o.head_hidden, n_classes, o.head_dropout, o.head != "linear");
     torch::optim::AdamW opt(head->parameters(), torch::optim::AdamWOptions(lr).weight_decay(wd));
-    const int64_t steps = (n_train + batch - 1) / batch, total = steps * epochs;
+    const int64_t bags_per_step = std::max(1, batch / 8);  // a bag holds ~n/2 patches: fewer of them per step
+    int64_t train_tracks = 0;
+    for (size_t r = 0; r < otr.size(); ++r) train_tracks += r == 0 || otr[r] != otr[r - 1];
+    const int64_t steps = bags ? (train_tracks * o.bags_per_track + bags_per_step - 1) / bags_per_step
+                               : (n_train + batch - 1) / batch;
+    const int64_t total = steps * epochs;
     train_state st;
     std::vector<torch::Tensor> best;
     std::mt19937_64 rng(static_cast<uint64_t>(o.seed));
@@ -247,20 +295,15 @@ int run_backbone_single(const train_options& o) {
     }
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         const auto t0 = std::chrono::steady_clock::now();
-        for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
-        std::shuffle(order.begin(), order.end(), rng);
         head->train();
-        double loss_sum = 0, right = 0;
-        for (int64_t s = 0; s < steps; ++s) {
+        double loss_sum = 0, right = 0, counted = 0;
+        // One step: the loss on `logits` ([n, classes]) against `y` ([n]): label-smoothed, class-weighted.
+        auto step = [&](const torch::Tensor& logits, const torch::Tensor& y) {
             // ref: Loshchilov & Hutter 2017 (SGDR): cosine decay to zero over the whole schedule
-            const double progress = static_cast<double>(st.step) / static_cast<double>(total);
+            const double progress = std::min(1.0, static_cast<double>(st.step) / static_cast<double>(total));
             for (auto& g : opt.param_groups()) {
                 static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr * 0.5 * (1 + std::cos(3.14159265358979323846 * progress)));
             }
-            const int64_t a = s * batch, e = std::min(n_train, a + batch);
-            const torch::Tensor idx = torch::tensor(std::vector<int64_t>(order.begin() + a, order.begin() + e));
-            const torch::Tensor x = Xtr.index_select(0, idx), y = Ytr.index_select(0, idx);
-            const torch::Tensor logits = head->forward(x);
             // ref: Szegedy et al. 2016 (label smoothing): (1 - eps) one-hot + eps / K, class-weighted
             const double eps = o.label_smoothing;
             const torch::Tensor target = torch::one_hot(y, n_classes).to(torch::kFloat32) * (1 - eps) + eps / n_classes;
@@ -270,19 +313,53 @@ int run_backbone_single(const train_options& o) {
             loss.backward();
             opt.step();
             ++st.step;
-            loss_sum += loss.item<double>() * static_cast<double>(e - a);
+            loss_sum += loss.item<double>() * static_cast<double>(y.size(0));
             right += logits.argmax(1).eq(y).sum().item<double>();
+            counted += static_cast<double>(y.size(0));
+        };
+        if (bags) {
+            // A bag's logits are the mean of its patches' logits: at inference the geometric mean of the
+            // track's patch probabilities is exactly softmax(mean logits), so the head learns what it is used for.
+            const std::vector<bag> plan = draw_bags(otr, ytr, o.bags_per_track, rng);
+            const int64_t per_step = bags_per_step;
+            for (size_t a = 0; a < plan.size(); a += static_cast<size_t>(per_step)) {
+                const size_t e = std::min(plan.size(), a + static_cast<size_t>(per_step));
+                std::vector<int64_t> rows, bag_of, labels;
+                for (size_t k = a; k < e; ++k) {
+                    for (int64_t r = 0; r < plan[k].length; ++r) {
+                        rows.push_back(plan[k].first + r);
+                        bag_of.push_back(static_cast<int64_t>(k - a));
+                    }
+                    labels.push_back(plan[k].label);
+                }
+                const int64_t nb = static_cast<int64_t>(e - a);
+                std::vector<float> inv(static_cast<size_t>(nb));
+                for (size_t k = a; k < e; ++k) inv[k - a] = 1.0f / static_cast<float>(plan[k].length);
+                const torch::Tensor patch_logits = head->forward(Xtr.index_select(0, torch::tensor(rows)));
+                const torch::Tensor bag_logits = torch::zeros({nb, n_classes}).index_add(0, torch::tensor(bag_of), patch_logits) *
+                                                 torch::tensor(inv).unsqueeze(1);
+                step(bag_logits, torch::tensor(labels));
+            }
+        } else {
+            for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+            std::shuffle(order.begin(), order.end(), rng);
+            for (int64_t s = 0; s < steps; ++s) {
+                const int64_t a = s * batch, e = std::min(n_train, a + batch);
+                const torch::Tensor idx = torch::tensor(std::vector<int64_t>(order.begin() + a, order.begin() + e));
+                step(head->forward(Xtr.index_select(0, idx)), Ytr.index_select(0, idx));
+            }
         }
         epoch_record rec;
         rec.epoch = epoch;
-        rec.train_loss = loss_sum / n_train;
-        rec.train_accuracy = right / n_train;
+        rec.train_loss = loss_sum / std::max(1.0, counted);
+        rec.train_accuracy = right / std::max(1.0, counted);
         rec.learning_rate = lr;
         rec.valid_segment_accuracy = rec.valid_track_accuracy = NAN;
         if (has_valid) {
             torch::NoGradGuard no_grad;
             head->eval();
-            const torch::Tensor p = torch::softmax(head->forward(Xva), 1).contiguous();
+            const torch::Tensor logits = head->forward(Xva);
+            const torch::Tensor p = (bags ? torch::log_softmax(logits, 1) : torch::softmax(logits, 1)).contiguous();
             rec.valid_segment_accuracy = p.argmax(1).eq(torch::tensor(yva)).to(torch::kFloat64).mean().item<double>();
             rec.valid_track_accuracy = track_accuracy(p, ova, yva, ctx.sets.valid.size());
         }
@@ -309,18 +386,34 @@ int run_backbone_single(const train_options& o) {
     append_head(b, o, n_classes, ctx.graph);
     // Second and third outputs: the backbone's embedding (maps, similar songs) and its own scores (tags).
     ctx.graph.extra_outputs = {b.embedding, b.scores};
-    if (!b.tags.is_null()) ctx.backbone.set("tags", b.tags);
+    if (!b.tags.is_null()) {
+        // The backbone's genre tags, with which of them mean our labels and which name other music (the
+        // "outside the model's genres" verdict of classify and the page).
+        json_value tags = b.tags;
+        const int unmatched = add_genre_rule(tags, ctx.data.labels);
+        if (unmatched > 0 && !o.quiet) {
+            std::fprintf(stderr, "note: %d of the %zu labels match none of %s's genre tags (they never count as inside)\n",
+                         unmatched, ctx.data.labels.size(), b.name.c_str());
+        }
+        ctx.backbone.set("tags", tags);
+    }
     ir_weights w = b.weights;
     {
         torch::NoGradGuard no_grad;
         for (size_t i = 0; i < best.size(); ++i) head->parameters()[i].copy_(best[i]);
-        auto put = [&](const std::string& name, const torch::nn::Linear& l) {
-            const torch::Tensor wt = l->weight.detach().contiguous(), bs = l->bias.detach().contiguous();
+        auto put = [&](const std::string& name, const torch::nn::Linear& l, bool first) {
+            torch::Tensor wt = l->weight.detach(), bs = l->bias.detach();
+            if (first) {  // W ((x - mu) / sigma) + b == (W / sigma) x + (b - (W / sigma) mu)
+                wt = wt / sigma.unsqueeze(0);
+                bs = bs - wt.matmul(mu);
+            }
+            wt = wt.contiguous();
+            bs = bs.contiguous();
             w[name + ".weight"].assign(wt.data_ptr<float>(), wt.data_ptr<float>() + wt.numel());
             w[name + ".bias"].assign(bs.data_ptr<float>(), bs.data_ptr<float>() + bs.numel());
         };
-        if (head->mlp_) put("head_hidden", head->hidden_);
-        put("head_out", head->out_);
+        if (head->mlp_) put("head_hidden", head->hidden_, true);
+        put("head_out", head->out_, !head->mlp_);
     }
     st.best_weights = w;
     try {

@@ -61,9 +61,9 @@ void track_descriptors(const train_context& ctx, const track_matrix& t, std::vec
 }
 
 // ECE of the track verdicts (mean of each track's segment probabilities at `temperature`).
-calibration_result track_ece(const set_predictions& p, int n_classes, double temperature) {
+calibration_result track_ece(const set_predictions& p, int n_classes, double temperature, aggregation how) {
     track_probs tp;
-    if (!track_probs_at(p.logits, n_classes, p.labels, p.track_ids, temperature, tp).empty()) return {};
+    if (!track_probs_at(p.logits, n_classes, p.labels, p.track_ids, temperature, tp, how).empty()) return {};
     return expected_calibration_error(tp.probs, n_classes, tp.labels);
 }
 
@@ -155,7 +155,7 @@ void predict_set(ir_module& model, const train_context& ctx, const std::vector<i
     out.segment_accuracy = accuracy_of(out.logits, n_classes, out.labels);
     track_probs tp;
     const std::vector<float> probs = softmax_with_temperature(out.logits, n_classes, 1.0);
-    if (!out.labels.empty() && aggregate_tracks(probs, n_classes, out.labels, out.track_ids, aggregation::mean, tp).empty()) {
+    if (!out.labels.empty() && aggregate_tracks(probs, n_classes, out.labels, out.track_ids, ctx.track_aggregation, tp).empty()) {
         out.track_accuracy = accuracy_of(tp.probs, n_classes, tp.labels);
     } else {
         out.track_accuracy = NAN;
@@ -204,7 +204,7 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     // The temperature calibrates the track verdict (mean of segment probabilities), which is what classify and
     // the app show; see fit_temperature_tracks.
     const double temperature =
-        valid.labels.empty() ? 1.0 : fit_temperature_tracks(valid.logits, n_classes, valid.labels, valid.track_ids);
+        valid.labels.empty() ? 1.0 : fit_temperature_tracks(valid.logits, n_classes, valid.labels, valid.track_ids, ctx.track_aggregation);
     write_predictions(ctx, valid, test, ctx.run_dir + "/predictions.json");
 
     run_report rep;
@@ -242,23 +242,23 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     level_metrics valid_m, test_m;
     if (!valid.labels.empty()) {
         const std::vector<float> p = softmax_with_temperature(valid.logits, n_classes, temperature);
-        evaluate_segments_and_tracks(p, n_classes, valid.labels, valid.track_ids, aggregation::mean, valid_m);
+        evaluate_segments_and_tracks(p, n_classes, valid.labels, valid.track_ids, ctx.track_aggregation, valid_m);
         rep.valid_segment = valid_m.segment;
         rep.valid_track = valid_m.track;
     }
     if (!test.labels.empty()) {
         const std::vector<float> p = softmax_with_temperature(test.logits, n_classes, temperature);
-        evaluate_segments_and_tracks(p, n_classes, test.labels, test.track_ids, aggregation::mean, test_m);
+        evaluate_segments_and_tracks(p, n_classes, test.labels, test.track_ids, ctx.track_aggregation, test_m);
         rep.test_segment = test_m.segment;
         rep.test_track = test_m.track;
     }
     rep.calibration.temperature = temperature;
-    rep.calibration.fitted_on = "valid tracks (mean of segment probabilities)";
+    rep.calibration.fitted_on = std::string("valid tracks (") + to_string(ctx.track_aggregation) + " of segment probabilities)";
     const set_predictions& cal = test.labels.empty() ? valid : test;
     rep.calibration.measured_on = test.labels.empty() ? "valid tracks" : "test tracks";
     if (!cal.labels.empty()) {
-        const calibration_result before = track_ece(cal, n_classes, 1.0);
-        const calibration_result after = track_ece(cal, n_classes, temperature);
+        const calibration_result before = track_ece(cal, n_classes, 1.0, ctx.track_aggregation);
+        const calibration_result after = track_ece(cal, n_classes, temperature, ctx.track_aggregation);
         rep.calibration.ece_before = before.ece;
         rep.calibration.ece_after = after.ece;
         rep.calibration.reliability_before = before.bins;
@@ -336,6 +336,7 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     card.segment_hop_s = ctx.arch.segment_hop_s;
     card.segment_hop_frames = ctx.spec.hop_frames;
     card.level_align = ctx.options.level_align == 1;
+    card.aggregation = to_string(ctx.track_aggregation);
     card.temperature = temperature;
     card.uncertain_below = std::max(0.3, 1.5 / n_classes);
     json_value tr = json_value::object();

@@ -32,6 +32,8 @@ struct train_context {
     std::vector<std::string> skipped;  // "path: reason"
     std::string run_dir;
     std::string device_name;
+    aggregation track_aggregation = aggregation::mean;  // how segments make a track's verdict (the card's); the
+                                                        // temperature is fitted and tracks scored with it
     double total_seconds = 0;
     teacher_summary teacher;           // arch empty: trained without a teacher
     json_value backbone;               // null, or the pretrained backbone the model is built on (train

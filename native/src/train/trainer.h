@@ -40,6 +40,12 @@ struct train_options {
     std::string backbone;
     std::string head = "mlp";          // linear | mlp | mlp_tags (the MLP also sees the backbone's own class scores)
     int head_hidden = 256;             // hidden units of the MLP heads
+    std::string head_loss = "patch";   // patch: the loss on each patch's logits, tracks scored by the mean of
+                                       // patch probabilities; bag: on the mean logits of a random run of a
+                                       // track's patches (1 patch to the whole track), tracks scored by the
+                                       // geometric mean (== softmax of the mean logits: what the head trained on)
+    bool head_standardize = false;     // the head's inputs standardised with the training rows' statistics
+    int bags_per_track = 8;            // bags drawn per training track per epoch (head_loss bag), >= 1
     double head_dropout = 0.5;         // dropout before the MLP's output layer
     std::string pretrained_dir;        // where "yamnet" is looked up: DIR/yamnet/yamnet_waveform_in.tflite
     double backbone_segment_s = 0;     // > 0: the backbone's input length in seconds (hop: half of it) instead of
