@@ -17,5 +17,6 @@ int cmd_eval(int argc, char** argv);      // genrescope eval --model M.onnx --da
 int cmd_classify(int argc, char** argv);  // genrescope classify [--model M.onnx] [--json|--csv] FILES...
 int cmd_calibrate(int argc, char** argv); // genrescope calibrate --model M.onnx RUN_DIR... (pooled validation temperature)
 int cmd_import(int argc, char** argv);    // genrescope import yamnet|compact_cnn FILE --out DIR
+int cmd_quantize(int argc, char** argv);  // genrescope quantize IN.onnx --out OUT.onnx (int8 weights)
 
 }  // namespace gs

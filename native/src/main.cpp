@@ -53,6 +53,9 @@ const char* kUsage =
     "      A pretrained network as DIR/model.onnx + model.json (loads in classify, eval and the page; the card\n"
     "      names the source, licence and the sha256 of FILE). YAMNet: the network from either TFLite export, with\n"
     "      shared/'s yamnet_log_mel front end and AudioSet's 521 labels (multi-label scores).\n"
+    "  genrescope quantize IN.onnx --out OUT.onnx [--min-elements N]\n"
+    "      Stores the Conv/Gemm/MatMul weights of >= N (1024) values as int8 per output channel (symmetric) behind\n"
+    "      ONNX DequantizeLinear nodes, about 4x smaller; copies the card IN.json to OUT.json with the new sha256.\n"
     "  genrescope train --data DIR | --list FILE.csv [options]\n"
     "      Trains a model on a folder of labelled audio (GTZAN layout DIR/genres/<genre>/*, or DIR/<label>/*)\n"
     "      and writes RUN/model.onnx, RUN/model.json (model card), RUN/report.json and RUN/report.html.\n"
@@ -94,9 +97,10 @@ int main(int argc, char** argv) {
     if (cmd == "eval") return gs::cmd_eval(argc - 2, argv + 2);
     if (cmd == "calibrate") return gs::cmd_calibrate(argc - 2, argv + 2);
     if (cmd == "import") return gs::cmd_import(argc - 2, argv + 2);
+    if (cmd == "quantize") return gs::cmd_quantize(argc - 2, argv + 2);
 #else
     if (cmd == "train" || cmd == "archs" || cmd == "classify" || cmd == "eval" || cmd == "calibrate" ||
-        cmd == "import") {
+        cmd == "import" || cmd == "quantize") {
         std::fprintf(stderr, "genrescope: '%s' needs the native build with libtorch and ONNX\n", cmd.c_str());
         return gs::kExitUsage;
     }

@@ -2,6 +2,7 @@
 #include "onnx_export.h"
 
 #include "ir_reference.h"
+#include "onnx_quant.h"
 
 #include "onnx_proto.h"
 #include <onnx/checker.h>
@@ -427,6 +428,9 @@ std::string import_weights(const std::string& bytes, const ir_graph& g, ir_weigh
     if (!e.empty()) return e;
     std::unordered_map<std::string, const onnx::TensorProto*> inits;
     for (const onnx::TensorProto& t : graph.initializer()) inits[t.name()] = &t;
+    std::map<std::string, onnx::TensorProto> dequantized;  // int8 weights behind DequantizeLinear (onnx_quant.h)
+    if (!(e = onnx_dequantize_initializers(graph, dequantized)).empty()) return e;
+    for (const auto& [name, t] : dequantized) inits[name] = &t;
 
     // Copies initializer `name` into w[name] after checking its dims against `dims`.
     auto take = [&](const std::string& name, const shape_t& dims, std::vector<float>& out) -> std::string {

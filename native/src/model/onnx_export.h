@@ -35,7 +35,8 @@ std::string export_onnx(const ir_graph& g, const ir_weights& w, const onnx_expor
 // Parses the serialised model `bytes`, checks it (onnx_check), checks that its input and output match `g`
 // (names, [*, 1, n_bins, n_frames], [*, n_classes]) and fills `w` (cleared first; owned by the caller) with every
 // param of `g` from the initializers: "<node>.<param>" when present, else (GRU/LSTM) converted from
-// "<node>.onnx_W/onnx_R/onnx_B". Float initializers in raw_data or float_data form are accepted.
+// "<node>.onnx_W/onnx_R/onnx_B". Float initializers in raw_data or float_data form are accepted, and so are int8
+// weights behind a DequantizeLinear node (onnx_quant.h: the float tensor it outputs stands for the initializer).
 // Returns "" or the first error (missing or mis-shaped initializer, ...). Throws nothing.
 std::string import_onnx_weights(const std::string& bytes, const ir_graph& g, ir_weights& w);
 
