@@ -238,6 +238,13 @@ int run_backbone_single(const train_options& o) {
         std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
         return 1;
     }
+    if (o.export_hop_s > 0) {
+        // The head trains on the backbone's own hop (more, overlapping patches); the exported model, and the
+        // evaluation of valid and test below, use this one (fewer windows per second of audio: faster in the page).
+        const double frame_s = static_cast<double>(ctx.config.stft.hop_length) / ctx.config.sample_rate_hz;
+        ctx.spec.hop_frames = std::max(1, static_cast<int>(std::lround(o.export_hop_s / frame_s)));
+        ctx.arch.segment_hop_s = ctx.spec.hop_frames * frame_s;
+    }
 
     // The head's training data: every training segment; validation by track.
     const bool tags = o.head == "mlp_tags";
