@@ -85,7 +85,8 @@ for (const r of rows) console.log(r);
 // Paired comparisons: is each architecture's difference from genrescope_cnn on the same test tracks more than
 // chance? Protocol A: the 142 test tracks; protocol B: every fold's test tracks pooled (each track is tested
 // once; the folds are the same for every architecture, seed 1). Track verdicts are recomputed from
-// predictions.json (argmax of the mean segment softmax at the run's temperature, as the reports score them)
+// predictions.json (argmax of the mean segment softmax at the run's temperature, or of the mean log-softmax for
+// runs whose card aggregates by geometric mean, as the reports score them)
 // and checked against report.json. Exact two-sided McNemar test on the discordant tracks.
 // ref: McNemar (1947); exact form: a binomial test of b against Binomial(b + c, 1/2).
 const trackVerdicts = (dir) => {
@@ -93,6 +94,8 @@ const trackVerdicts = (dir) => {
   const rep = read(join(dir, 'report.json'));
   if (!p || !p.test || !rep) return null;
   const T = rep.calibration?.temperature ?? 1;
+  // The run's aggregation (its card): mean of segment probabilities, or geometric mean (mean log-probability).
+  const geometric = read(join(dir, 'model.json'))?.segment?.aggregation === 'geometric_mean';
   const t = p.test;
   const k = p.labels.length;
   const sum = new Map(); // track key -> label and summed probabilities
@@ -109,7 +112,7 @@ const trackVerdicts = (dir) => {
     const id = t.track_keys[n_keys - 1];
     if (!sum.has(id)) sum.set(id, { label: t.segment_labels[s], p: new Array(k).fill(0) });
     const acc = sum.get(id).p;
-    for (let c = 0; c < k; ++c) acc[c] += e[c] / tot;
+    for (let c = 0; c < k; ++c) acc[c] += geometric ? Math.log(Math.max(e[c] / tot, 1e-12)) : e[c] / tot;
   }
   const right = new Map();
   for (const [key, v] of sum) right.set(key, v.p.indexOf(Math.max(...v.p)) === v.label);

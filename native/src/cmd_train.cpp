@@ -32,7 +32,7 @@ int cmd_train(int argc, char** argv) {
                 "lr", "weight-decay", "warmup-epochs", "label-smoothing", "mixup", "spec-augment", "gain-db", "noise-prob",
                 "noise-texture", "band-limit", "teacher", "teacher-weight", "teacher-temp",
                 "crops-per-track", "ema", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align",
-                "backbone", "head", "head-hidden", "head-dropout", "head-loss", "bags-per-track", "hop-s", "pretrained-dir", "segment-s"},
+                "backbone", "head", "head-hidden", "head-dropout", "head-loss", "bags-per-track", "hop-s", "augment-copies", "pretrained-dir", "segment-s"},
                
 {"resume", "quiet", "freeze", "head-standardize"});
     train_options o;
@@ -73,6 +73,7 @@ int cmd_train(int argc, char** argv) {
     o.head_loss = a.get("head-loss", "patch");
     o.head_standardize = a.has("head-standardize");
     o.export_hop_s = a.get_double("hop-s", 0, 0, 600);
+    o.augment_copies = a.get_int("augment-copies", 0, 0, 100);
     o.bags_per_track = a.get_int("bags-per-track", 8, 1, 10000);
     o.pretrained_dir = a.get("pretrained-dir", GENRESCOPE_PRETRAINED_DIR);
     o.backbone_segment_s = a.get_double("segment-s", 0, 0, 600);

@@ -19,6 +19,7 @@
 #include "data/feature_cache.h"
 #include "model/ir_json.h"
 #include "train/backbone.h"
+#include "train/backbone_augment.h"
 #include "train/finalize.h"
 #include "train/genre_map.h"
 #include "train/prepare.h"
@@ -238,6 +239,23 @@ int run_backbone_single(const train_options& o) {
         std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
         return 1;
     }
+    // Augmented copies of the training tracks (gain, noise) through the backbone: extra training rows.
+    std::vector<track_embeddings> aug_emb;
+    std::vector<int> aug_labels;
+    audio_augment aug;
+    aug.copies = o.augment_copies;
+    if (!(err = augmented_embeddings(b, ctx, ctx.sets.train, aug, static_cast<uint64_t>(o.seed), cache, o.quiet, aug_emb,
+                                     aug_labels)).empty()) {
+        std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+        return 1;
+    }
+    if (aug.copies > 0) {
+        json_value a = json_value::object();
+        a.set("copies_per_track", aug.copies);
+        a.set("gain_db_max", aug.gain_db_max);
+        a.set("noise_snr_db", json_value::array({aug.snr_min_db, aug.snr_max_db}));
+        ctx.backbone.set("augment", a);
+    }
     if (o.export_hop_s > 0) {
         // The head trains on the backbone's own hop (more, overlapping patches); the exported model, and the
         // evaluation of valid and test below, use this one (fewer windows per second of audio: faster in the page).
@@ -253,6 +271,15 @@ int run_backbone_single(const train_options& o) {
     std::vector<int64_t> ytr, yva;
     std::vector<int> otr, ova;
     gather_rows(emb, ctx.tracks, ctx.sets.train, width, take, xtr, ytr, otr);
+    for (size_t k = 0; k < aug_emb.size(); ++k) {  // each copy is a track of its own for the bags
+        for (size_t s = 0; s < aug_emb[k].n_segments; ++s) {
+            const float* row = aug_emb[k].values.data() + s * static_cast<size_t>(width);
+            xtr.insert(xtr.end(), row, row + take);
+            ytr.push_back(aug_labels[k]);
+            otr.push_back(static_cast<int>(ctx.sets.train.size() + k));
+        }
+    }
+    std::vector<track_embeddings>().swap(aug_emb);
     gather_rows(emb, ctx.tracks, ctx.sets.valid, width, take, xva, yva, ova);
     const int64_t n_train = static_cast<int64_t>(ytr.size());
     if (n_train == 0) {

@@ -346,12 +346,14 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     tr.set("best_epoch", st.best_epoch);
     tr.set("seed", ctx.options.seed);
     tr.set("level_align", ctx.options.level_align == 1);
-    json_value aug = json_value::object();
-    aug.set("gain_db", ctx.options.gain_db);
-    aug.set("noise_prob", ctx.options.noise_prob);
-    aug.set("noise_texture", ctx.options.noise_texture == 1);
-    aug.set("band_limit", ctx.options.band_limit);
-    tr.set("augment", aug);
+    if (ctx.backbone.is_null()) {  // a head on cached backbone embeddings sees no augmented audio
+        json_value aug = json_value::object();
+        aug.set("gain_db", ctx.options.gain_db);
+        aug.set("noise_prob", ctx.options.noise_prob);
+        aug.set("noise_texture", ctx.options.noise_texture == 1);
+        aug.set("band_limit", ctx.options.band_limit);
+        tr.set("augment", aug);
+    }
     if (ctx.options.ema_decay > 0) tr.set("weight_average_decay", ctx.options.ema_decay);
     if (!ctx.teacher.arch.empty()) {
         json_value t = json_value::object();

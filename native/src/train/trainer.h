@@ -44,6 +44,7 @@ struct train_options {
                                        // patch probabilities; bag: on the mean logits of a random run of a
                                        // track's patches (1 patch to the whole track), tracks scored by the
                                        // geometric mean (== softmax of the mean logits: what the head trained on)
+    int augment_copies = 0;            // backbone heads: gain/noise copies of each training track (backbone_augment.h)
     double export_hop_s = 0;           // > 0: the exported model's segment hop (s) instead of the backbone's own
     bool head_standardize = false;     // the head's inputs standardised with the training rows' statistics
     int bags_per_track = 8;            // bags drawn per training track per epoch (head_loss bag), >= 1
