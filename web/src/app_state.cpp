@@ -2,6 +2,7 @@
 #include "app_state.h"
 
 #include <emscripten.h>
+#include <emscripten/eventloop.h>
 
 #include <algorithm>
 #include <cmath>
@@ -16,10 +17,18 @@ namespace gs_web {
 namespace {
 
 constexpr size_t k_file_batch = 16;     // segments per model run (as native's segment_probabilities)
-constexpr double k_prepare_budget_ms = 20.0;  // preparation time per slice, ms (the UI still draws between)
+// Preparation runs in slices of g_slice_ms, the UI drawing between them: at least k_min_slice_ms, and twice the time
+// the page spent between the last two slices (a frame drawn, a model run), at most k_max_slice_ms, shrinking by a
+// tenth per slice when the gaps shrink. On a GPU a frame takes a few ms and slices stay at 20 ms; with software
+// WebGL on the 2-core machine a frame takes ~50 ms, and 20-ms slices spent most of a 5-minute file's preparation
+// drawing (22-25 frames, 2.4-3.2 s to the result; 100-ms slices: 10-14 frames, 1.9-2.1 s). Timing only, not results.
+constexpr double k_min_slice_ms = 20.0, k_max_slice_ms = 100.0;
+double g_slice_ms = k_min_slice_ms;
+double g_slice_end_ms = -1.0;  // when the last slice ended (-1: none yet for this job)
 
-// Preparation continues between animation frames too (setTimeout 0 through emscripten_async_call), so a long
-// file is not held to one slice per frame.
+// Preparation continues between animation frames too (a posted message through emscripten_set_immediate: unlike
+// setTimeout 0, which browsers hold back to >= 4 ms after a few nested calls), so a long file is not held to one
+// slice per frame.
 bool g_prepare_scheduled = false;
 void prepare_tick(void* arg) {
     g_prepare_scheduled = false;
@@ -36,8 +45,9 @@ void finish_job(app_state& s) {
     s.last_result_json = s.job.result_json(s.backend);
     s.error.clear();
     const size_t top = arg_max(s.job.probabilities);
-    std::printf("[genrescope] %s: %s %.3f (%zu segments, %.0f ms)\n", s.job.file.c_str(),
-                s.job.card.labels[top].c_str(), s.job.probabilities[top], s.job.n_segments(), s.job.total_ms);
+    std::printf("[genrescope] %s: %s %.3f (%zu of %zu segments, %.0f ms)\n", s.job.file.c_str(),
+                s.job.card.labels[top].c_str(), s.job.probabilities[top], s.job.n_analysed(), s.job.n_segments(),
+                s.job.total_ms);
     js_job_done(s.job.job_id, s.last_result_json.c_str());
 }
 
@@ -47,6 +57,7 @@ void begin_job(app_state& s, int job_id, const std::string& name) {
         fail_job(s, s.job.error);
     }
     s.has_job = true;
+    g_slice_end_ms = -1.0;
     s.saliency = saliency_map{};
     s.job = file_job{};
     s.job.job_id = job_id;
@@ -149,10 +160,15 @@ void set_model(app_state& s, const model_card& card) {
 
 void pump(app_state& s) {
     if (s.has_job && s.job.where == file_job::stage::preparing) {
-        s.job.step(k_prepare_budget_ms);
+        const double t = emscripten_get_now();
+        if (g_slice_end_ms >= 0.0)
+            g_slice_ms =
+                std::clamp(std::max(0.9 * g_slice_ms, 2.0 * (t - g_slice_end_ms)), k_min_slice_ms, k_max_slice_ms);
+        s.job.step(g_slice_ms);
+        g_slice_end_ms = emscripten_get_now();
         if (s.job.where == file_job::stage::preparing && !g_prepare_scheduled) {
             g_prepare_scheduled = true;
-            emscripten_async_call(prepare_tick, &s, 0);
+            emscripten_set_immediate(prepare_tick, &s);
         }
         if (s.job.where == file_job::stage::failed) fail_job(s, s.job.error);
         else if (s.job.where == file_job::stage::inferring && s.playback_job_id != s.job.job_id) {
@@ -168,8 +184,8 @@ void pump(app_state& s) {
     }
     if (s.saliency.pending && s.has_job && s.job.where == file_job::stage::done && s.saliency.job_id == s.job.job_id)
         return send_saliency(s);
-    if (s.has_job && s.job.where == file_job::stage::inferring && s.job.n_done == s.job.n_segments()) {
-        s.job.where = file_job::stage::done;  // every segment was answered while features were still streaming
+    if (s.has_job && s.job.where == file_job::stage::inferring && s.job.n_done == s.job.n_analysed()) {
+        s.job.where = file_job::stage::done;  // every window was answered while features were still being computed
         s.job.total_ms = emscripten_get_now() - s.job.t0_ms;
         s.job.progress = 1.0;
         return finish_job(s);
@@ -280,6 +296,11 @@ std::string state_json(const app_state& s) {
     // The line the result panel shows for the file ("rock", "uncertain (rock?)", "outside the ten genres: ...").
     const bool shown = s.has_job && s.job.n_done > 0 && s.job.where != file_job::stage::failed;
     j.set("verdict", shown ? full_verdict(s.job.probabilities, s.job.tags, s.job.card) : std::string());
+    // The sparse-analysis line the result panel shows under it ("" when every window is analysed).
+    j.set("analysed",
+          s.has_job && s.job.where == file_job::stage::done && s.job.sparse()
+              ? analysed_words(s.job.n_analysed(), s.job.n_segments(), s.job.analysed_seconds() / s.job.duration_s)
+              : std::string());
     gs::json_value live = gs::json_value::object();
     live.set("active", s.live.active);
     live.set("updates", double(s.live.updates));

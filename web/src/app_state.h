@@ -85,7 +85,8 @@ void live_started(app_state& s);
 void live_push(app_state& s, const float* samples, size_t n, int rate_hz, double arrival_ms);
 void live_stopped(app_state& s, const std::string& error);
 
-// {result, error, busy, progress, file, verdict, live: {active, updates, probabilities, latency_ms, verdict,
+// {result, error, busy, progress, file, verdict, analysed ("analysed 64 of 313 windows (20% of the audio)" for a
+//  sparsely analysed file, else ""), live: {active, updates, probabilities, latency_ms, verdict,
 //  outside, tags, ...}, model: {name, labels, backend, tags, about, ...}, saliency} as compact JSON.
 std::string state_json(const app_state& s);
 

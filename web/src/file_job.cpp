@@ -1,5 +1,5 @@
-// file_job.cpp: the file pipeline (same steps as native classify: streaming resample + features, normalise,
-// segment, batch, aggregate) in frame-sized slices.
+// file_job.cpp: the file pipeline (same steps as native classify: streaming resample, features, normalise,
+// segment, batch, aggregate) in frame-sized slices; long files analysed sparsely.
 #include "file_job.h"
 
 #include <emscripten.h>
@@ -23,8 +23,20 @@ size_t arg_max(const std::vector<float>& v) {
     return v.empty() ? 0 : size_t(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
+std::vector<size_t> spread_windows(size_t n, size_t k) {
+    std::vector<size_t> out;
+    k = std::max<size_t>(k, 2);  // the first and the last window
+    if (n <= k) {
+        for (size_t i = 0; i < n; ++i) out.push_back(i);
+        return out;
+    }
+    // round(i * (n - 1) / (k - 1)) in integers; the step (n - 1) / (k - 1) > 1 keeps the indices distinct.
+    for (size_t i = 0; i < k; ++i) out.push_back((i * (n - 1) + (k - 1) / 2) / (k - 1));
+    return out;
+}
+
 void file_job::start(int id, std::string name, std::vector<float> source, int rate_hz, const model_card& c,
-                     double decode_ms_in, double t0) {
+                     double decode_ms_in, double t0, size_t cap) {
     *this = file_job{};
     job_id = id;
     file = std::move(name);
@@ -36,10 +48,27 @@ void file_job::start(int id, std::string name, std::vector<float> source, int ra
     where = stage::preparing;
     std::string err = resampler_.init(rate_hz, card.features.sample_rate_hz);
     if (!err.empty()) return fail("resampling from " + std::to_string(rate_hz) + " Hz: " + err);
-    err = stream_.init(card.features);
+    if (!card.features.frame_local()) return fail("features: the card's feature config is not frame-local");
+    err = fx_.init(card.features);
+    gs::feature_config inner = card.features;
+    inner.stft.center = false;  // runs of frames inside the audio: the same samples, no padding to add
+    if (err.empty()) err = fx_inner_.init(inner);
     if (!err.empty()) return fail("features: " + err);
     if (source_.empty()) return fail("the file holds no audio samples");
-    audio.reserve(size_t(resampler_.output_length(int64_t(source_.size()), rate_hz, card.features.sample_rate_hz)));
+    const size_t n_out =
+        size_t(resampler_.output_length(int64_t(source_.size()), rate_hz, card.features.sample_rate_hz));
+    audio.reserve(n_out);
+    // The whole window grid is known before any feature exists (the frames of n_out samples), so the windows to
+    // analyse are chosen now and inference can start while features are still being computed.
+    expected_frames_ = gs::stft_n_frames(card.features.stft, n_out);
+    display.assign(size_t(card.n_bins()) * expected_frames_, 0.0f);
+    starts = gs::segment_starts(expected_frames_, card.segment);
+    max_windows = std::max<size_t>(2, cap);
+    analysed = spread_windows(starts.size(), max_windows);
+    seg_probs.assign(starts.size() * card.labels.size(), 0.0f);
+    seg_tags.assign(starts.size() * card.tag_labels.size(), 0.0f);
+    seg_done.assign(starts.size(), 0);
+    probabilities.assign(card.labels.size(), 0.0f);
 }
 
 void file_job::fail(const std::string& message) {
@@ -64,105 +93,154 @@ void file_job::step(double budget_ms) {
         audio.insert(audio.end(), chunk_.begin(), chunk_.end());
         double t2 = emscripten_get_now();
         decode_ms += t2 - t;
-        stream_.push(chunk_.data(), chunk_.size(), frames_fm_);
+        compute_frames(source_pos_ == source_.size());
         features_ms += emscripten_get_now() - t2;
+        if (where != stage::preparing) return;
         progress = 0.5 * double(source_pos_) / double(source_.size());
     }
     if (source_pos_ == source_.size()) finish_preparation();
 }
 
+// The frames whose samples are all known (every frame once the audio is complete) go into `display`: runs of frames
+// that lie inside the audio through the batch extractor (four frames per FFT block), the few that reach into the
+// centre padding one by one, gathered with it. The batch, the single-frame and the streaming paths of shared/ give
+// the same values bit for bit, so these are the frames `genrescope classify` computes.
+void file_job::compute_frames(bool complete) {
+    const gs::stft_params& p = card.features.stft;
+    const size_t hop = size_t(p.hop_length), half = p.center ? size_t(p.n_fft / 2) : 0;
+    const size_t span = p.center ? size_t(p.n_fft) : size_t(p.frame_length());  // padded samples per frame
+    const size_t len = audio.size(), n_b = size_t(card.n_bins());
+    // Before the end, only frames that end inside the audio so far, and no reflect padding until it cannot wrap.
+    size_t target = expected_frames_;
+    if (!complete) {
+        target = len + half >= span ? std::min(target, (len + half - span) / hop + 1) : 0;
+        if (p.center && p.pad == gs::pad_mode::reflect && len <= size_t(p.n_fft)) target = 0;
+    }
+    const size_t last_inside = len + half >= span ? (len + half - span) / hop : 0;  // if t * hop >= half
+    while (frames_done_ < target) {
+        const size_t t = frames_done_;
+        if (t * hop >= half && t * hop - half + span <= len) {
+            const size_t end = std::min(target, last_inside + 1), first_sample = t * hop - half;
+            size_t got = 0;
+            const std::string err =
+                fx_inner_.compute(audio.data() + first_sample, (end - 1 - t) * hop + span, run_, got);
+            if (!err.empty() || got != end - t)
+                return fail("features: " + (err.empty() ? std::string("frame count") : err));
+            for (size_t b = 0; b < n_b; ++b)
+                std::copy(run_.begin() + b * got, run_.begin() + (b + 1) * got,
+                          display.begin() + b * expected_frames_ + t);
+            frames_done_ = end;
+        } else {
+            frame_.resize(size_t(p.n_fft));
+            column_.resize(n_b);
+            gs::stft_gather_frame(p, audio.data(), len, t, frame_.data());
+            fx_.compute_frame(frame_.data(), column_.data());
+            for (size_t b = 0; b < n_b; ++b) display[b * expected_frames_ + t] = column_[b];
+            ++frames_done_;
+        }
+    }
+}
+
 void file_job::finish_preparation() {
     const double t = emscripten_get_now();
-    stream_.finish(frames_fm_);
     source_ = std::vector<float>();
     duration_s = double(audio.size()) / card.features.sample_rate_hz;
     if (audio.empty()) return fail("the file holds no audio samples");
-    n_frames = stream_.frames_emitted();
-    const int n_b = card.n_bins();
-    display.assign(frames_fm_.size(), 0.0f);
-    for (size_t f = 0; f < n_frames; ++f)
-        for (int b = 0; b < n_b; ++b) display[size_t(b) * n_frames + f] = frames_fm_[f * n_b + b];
-    frames_fm_ = std::vector<float>();
+    if (frames_done_ != expected_frames_)
+        return fail("internal error: " + std::to_string(frames_done_) + " feature frames, " +
+                    std::to_string(expected_frames_) + " expected");
+    n_frames = expected_frames_;
     features = display;
     gs::apply_normalisation(card.features, features.data(), int(n_frames), n_frames, 1);
-    // The regular segments handed out early (next_batch while preparing) are a prefix of the final list.
-    starts = gs::segment_starts(n_frames, card.segment);
-    seg_probs.resize(starts.size() * card.labels.size(), 0.0f);
-    seg_tags.resize(starts.size() * card.tag_labels.size(), 0.0f);
-    seg_done.resize(starts.size(), 0);
-    probabilities.resize(card.labels.size(), 0.0f);
     features_ms += emscripten_get_now() - t;
     if (starts.empty()) return fail("too short to classify");
     where = stage::inferring;
-    progress = 0.5 + 0.5 * double(n_done) / double(starts.size());
+    progress = 0.5 + 0.5 * double(n_done) / double(analysed.size());
 }
 
 size_t file_job::next_batch(size_t max_n, std::vector<float>& batch, size_t& first_out) {
     const size_t seg = size_t(card.n_bins()) * card.segment.frames;
     if (where == stage::preparing) {
-        // While features are still streaming in, hand out the regular segments whose frames all exist, so that
-        // inference overlaps with preparation. Frames are read from the frame-major buffer and normalised here
+        // While features are still being computed, hand out the analysed windows whose frames all exist, so that
+        // inference overlaps with preparation. Frames are read from `display` and normalised here
         // (the same per-element arithmetic as the whole-matrix normalisation, so the values are identical).
-        const size_t len = size_t(card.segment.frames), hop = size_t(card.segment.hop_frames);
-        const size_t have = stream_.frames_emitted();
+        const size_t len = size_t(card.segment.frames);
         size_t n = 0;
-        while (n < max_n && (next_ask_ + n) * hop + len <= have) ++n;
+        while (n < max_n && next_ask_ + n < analysed.size() && starts[analysed[next_ask_ + n]] + len <= frames_done_)
+            ++n;
         if (n < max_n) return 0;  // wait for a full batch (fewer, larger model runs)
         const int n_b = card.n_bins();
-        batch.assign(n * seg, 0.0f);
+        batch.resize(n * seg);
         for (size_t i = 0; i < n; ++i) {
-            const size_t s = next_ask_ + i, start = s * hop;
+            const size_t start = starts[analysed[next_ask_ + i]];
             float* dst = batch.data() + i * seg;
-            for (size_t f = 0; f < len; ++f)
-                for (int b = 0; b < n_b; ++b) dst[size_t(b) * len + f] = frames_fm_[(start + f) * n_b + b];
+            for (int b = 0; b < n_b; ++b) {
+                const float* row = display.data() + size_t(b) * expected_frames_ + start;
+                std::copy(row, row + len, dst + size_t(b) * len);
+            }
             gs::apply_normalisation(card.features, dst, int(len), len, 1);
-            starts.push_back(start);
         }
-        seg_probs.resize(starts.size() * card.labels.size(), 0.0f);
-        seg_tags.resize(starts.size() * card.tag_labels.size(), 0.0f);
-        seg_done.resize(starts.size(), 0);
         first_out = next_ask_;
         next_ask_ += n;
         return n;
     }
-    if (where != stage::inferring || next_ask_ >= starts.size()) return 0;
-    const size_t n = std::min(max_n, starts.size() - next_ask_);
+    if (where != stage::inferring || next_ask_ >= analysed.size()) return 0;
+    const size_t n = std::min(max_n, analysed.size() - next_ask_);
     batch.resize(n * seg);
-    std::vector<float> one;
-    for (size_t i = 0; i < n; ++i) {
-        segment_input(next_ask_ + i, one);
-        std::copy(one.begin(), one.end(), batch.begin() + i * seg);
-    }
+    for (size_t i = 0; i < n; ++i) segment_input_into(analysed[next_ask_ + i], batch.data() + i * seg);
     first_out = next_ask_;
     next_ask_ += n;
     return n;
 }
 
 void file_job::segment_input(size_t s, std::vector<float>& out) const {
+    out.resize(size_t(card.n_bins()) * size_t(card.segment.frames));
+    segment_input_into(s, out.data());
+}
+
+void file_job::segment_input_into(size_t s, float* out) const {
     const int n_b = card.n_bins();
     const size_t len = size_t(card.segment.frames);
-    out.assign(size_t(n_b) * len, 0.0f);  // frames past the end: 0 after normalisation (as native)
     const size_t start = starts[s];
     for (int b = 0; b < n_b; ++b) {
         const float* row = features.data() + size_t(b) * n_frames;
-        float* dst = out.data() + size_t(b) * len;
-        for (size_t f = 0; f < len && start + f < n_frames; ++f) dst[f] = row[start + f];
+        float* dst = out + size_t(b) * len;
+        size_t f = 0;
+        for (; f < len && start + f < n_frames; ++f) dst[f] = row[start + f];
+        for (; f < len; ++f) dst[f] = 0.0f;  // frames past the end: 0 after normalisation (as native)
     }
+}
+
+bool file_job::is_analysed(size_t s) const {
+    return std::binary_search(analysed.begin(), analysed.end(), s);
+}
+
+double file_job::analysed_seconds() const {
+    double covered = 0.0, reached = 0.0;  // windows ascend by start: add each one's part past the previous ends
+    for (size_t s : analysed) {
+        const double a = std::max(reached, segment_start_s(s)), b = segment_end_s(s);
+        if (b > a) covered += b - a;
+        reached = std::max(reached, b);
+    }
+    return covered;
 }
 
 void file_job::batch_done(size_t first, size_t n, const float* probs, const float* tag_scores, double batch_ms) {
     if (where != stage::inferring && where != stage::preparing) return;
     const size_t k = card.labels.size(), n_tags = card.tag_labels.size();
-    for (size_t i = 0; i < n && first + i < starts.size(); ++i) {
-        std::copy(probs + i * k, probs + (i + 1) * k, seg_probs.begin() + (first + i) * k);
+    for (size_t i = 0; i < n && first + i < analysed.size(); ++i) {
+        const size_t w = analysed[first + i];
+        std::copy(probs + i * k, probs + (i + 1) * k, seg_probs.begin() + w * k);
         if (tag_scores != nullptr)
-            std::copy(tag_scores + i * n_tags, tag_scores + (i + 1) * n_tags, seg_tags.begin() + (first + i) * n_tags);
-        if (!seg_done[first + i]) ++n_done;
-        seg_done[first + i] = 1;
+            std::copy(tag_scores + i * n_tags, tag_scores + (i + 1) * n_tags, seg_tags.begin() + w * n_tags);
+        if (!seg_done[w]) ++n_done;
+        seg_done[w] = 1;
     }
     inference_ms += batch_ms;
+    ++n_batches;
     // Aggregate what is finished so far (the verdict fills in as segments arrive), in segment order: once every
-    // segment is done these are exactly the rows `genrescope classify` aggregates and judges.
+    // analysed window is done these are exactly the rows `genrescope classify` aggregates and judges (all of them
+    // when the file is analysed completely).
     std::vector<float> done_probs, done_tags;
     done_probs.reserve(n_done * k);
     done_tags.reserve(n_done * n_tags);
@@ -175,8 +253,8 @@ void file_job::batch_done(size_t first, size_t n, const float* probs, const floa
     probabilities = gs::aggregate(done_probs.data(), n_done, int(k), card.aggregation);
     tags = judge_card_tags(done_tags.data(), card.has_tags ? n_done : 0, card);
     if (where == stage::preparing) return;  // the aggregate above covers what is done; the total is not known yet
-    progress = 0.5 + 0.5 * double(n_done) / double(starts.size());
-    if (n_done == starts.size()) {
+    progress = 0.5 + 0.5 * double(n_done) / double(analysed.size());
+    if (n_done == analysed.size()) {
         where = stage::done;
         total_ms = emscripten_get_now() - t0_ms;
     }
@@ -215,7 +293,7 @@ std::string file_job::result_json(const std::string& backend) const {
     j.set("probabilities", probs);
     gs::json_value segs = gs::json_value::array();
     const size_t k = card.labels.size();
-    for (size_t s = 0; s < starts.size(); ++s) {
+    for (size_t s : analysed) {
         gs::json_value e = gs::json_value::object();
         e.set("start_s", round6(segment_start_s(s)));
         e.set("end_s", round6(segment_end_s(s)));
@@ -225,6 +303,16 @@ std::string file_job::result_json(const std::string& backend) const {
         segs.push_back(e);
     }
     j.set("segments", segs);
+    gs::json_value a = gs::json_value::object(), indices = gs::json_value::array();
+    for (size_t s : analysed) indices.push_back(double(s));
+    const double seconds = analysed_seconds();
+    a.set("windows", double(analysed.size()));
+    a.set("of", double(starts.size()));
+    a.set("seconds", round6(seconds));
+    a.set("fraction", round6(duration_s > 0 ? std::min(1.0, seconds / duration_s) : 0.0));
+    a.set("cap", double(max_windows));
+    a.set("indices", indices);
+    j.set("analysed", a);
     j.set("duration_s", round6(duration_s));
     j.set("backend", backend);
     gs::json_value t = gs::json_value::object();
@@ -232,6 +320,7 @@ std::string file_job::result_json(const std::string& backend) const {
     t.set("features", features_ms);
     t.set("inference", inference_ms);
     t.set("total", total_ms);
+    t.set("batches", double(n_batches));
     j.set("timings_ms", t);
     j.set("source_rate_hz", source_rate_hz);
     j.set("model", card.name);

@@ -1,5 +1,6 @@
 // ui_result_panel.cpp: the interface's verdict ("rock", "uncertain (rock?)", "outside the ten genres: sounds like
-// ..."), genre bars, the backbone's genre tags, progress, and the timeline strip (genre x segment) with playback.
+// ..."), how much of a long file was analysed, genre bars, the backbone's genre tags, progress, and the timeline
+// strip (genre x segment) with playback.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -75,6 +76,20 @@ void draw_tags(const gs::tag_verdict& v, const model_card& card) {
     }
 }
 
+// For each window, the nearest answered window (ties: the earlier one), or n when none is answered yet: the timeline
+// paints a window that was not analysed with its nearest analysed neighbour's colours, dimmed.
+std::vector<size_t> nearest_done(const file_job& j) {
+    const size_t n = j.n_segments();
+    std::vector<size_t> left(n, n), out(n, n);
+    for (size_t s = 0, last = n; s < n; ++s) left[s] = last = j.seg_done[s] ? s : last;
+    for (size_t s = n, next = n; s-- > 0;) {
+        next = j.seg_done[s] ? s : next;
+        const size_t l = left[s];
+        out[s] = l == n ? next : next == n ? l : (s - l <= next - s ? l : next);
+    }
+    return out;
+}
+
 }  // namespace
 
 void draw_result_panel(ui_context& ui) {
@@ -104,6 +119,9 @@ void draw_result_panel(ui_context& ui) {
         char overlay[64];
         if (j.where == file_job::stage::preparing)
             std::snprintf(overlay, sizeof overlay, "features %.0f%%", 200.0 * j.progress);
+        else if (j.sparse())
+            std::snprintf(overlay, sizeof overlay, "windows %zu / %zu (of %zu)", j.n_done, j.n_analysed(),
+                          j.n_segments());
         else
             std::snprintf(overlay, sizeof overlay, "segments %zu / %zu", j.n_done, j.n_segments());
         ImGui::ProgressBar(float(j.progress), ImVec2(-1.0f, 0.0f), overlay);
@@ -113,6 +131,17 @@ void draw_result_panel(ui_context& ui) {
     }
     if (j.n_done > 0) {
         draw_verdict_line(j.probabilities, j.tags, j.card);
+        if (j.where == file_job::stage::done && j.sparse()) {
+            ImGui::TextColored(
+                k_outside_colour, "%s",
+                analysed_words(j.n_analysed(), j.n_segments(), j.analysed_seconds() / j.duration_s).c_str());
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip(
+                    "A long file: at most %zu windows go through the model, spread evenly from the first\n"
+                    "to the last; the verdict is over those. The timeline shows the others dimmed,\n"
+                    "in the colours of the nearest analysed window.",
+                    j.max_windows);
+        }
         draw_bars(j.probabilities, j.card);
         draw_tags(j.tags, j.card);
     }
@@ -149,14 +178,21 @@ void draw_timeline(ui_context& ui) {
                                        j.card.labels[size_t(c)].c_str());
     }
     const double dur = std::max(1e-6, j.duration_s);
+    const std::vector<size_t> nearest = nearest_done(j);
     for (size_t sg = 0; sg < j.n_segments(); ++sg) {
         const double t0 = j.segment_start_s(sg);
         const double t1 = sg + 1 < j.n_segments() ? std::max(t0 + 1e-3, j.segment_start_s(sg + 1)) : j.segment_end_s(sg);
         const float x0 = strip0.x + w * float(t0 / dur), x1 = strip0.x + w * float(std::min(dur, t1) / dur);
+        // An analysed window in its own colours; one that is not analysed (a long file) in its nearest analysed
+        // neighbour's, at 40%; one still waiting for the model in grey.
+        const bool own = j.seg_done[sg] != 0, borrowed = !own && j.where == file_job::stage::done &&
+                                                         !j.is_analysed(sg) && nearest[sg] < j.n_segments();
+        const size_t from = own ? sg : nearest[sg];
         for (int c = 0; c < k; ++c) {
             const float y = strip0.y + row_h * c;
-            const ImU32 col = j.seg_done[sg] ? genre_colour(c, k, std::min(1.0f, j.seg_probs[sg * size_t(k) + size_t(c)] * 1.2f))
-                                             : IM_COL32(60, 60, 70, 255);
+            const float p = own || borrowed ? j.seg_probs[from * size_t(k) + size_t(c)] : 0.0f;
+            const ImU32 col = own || borrowed ? genre_colour(c, k, std::min(1.0f, p * 1.2f) * (own ? 1.0f : 0.4f))
+                                              : IM_COL32(60, 60, 70, 255);
             dl->AddRectFilled(ImVec2(x0, y), ImVec2(std::max(x0 + 1.0f, x1 - 0.5f), y + row_h - 1.0f), col);
         }
     }
@@ -170,6 +206,9 @@ void draw_timeline(ui_context& ui) {
             std::vector<float> p(j.seg_probs.begin() + sg * size_t(k), j.seg_probs.begin() + (sg + 1) * size_t(k));
             ImGui::SetTooltip("%.1f s: segment %zu (%.1f-%.1f s): %s", t, sg + 1, j.segment_start_s(sg), j.segment_end_s(sg),
                               genre_verdict(p, j.card).c_str());
+        } else if (j.where == file_job::stage::done && nearest[sg] < j.n_segments()) {
+            ImGui::SetTooltip("%.1f s: segment %zu (%.1f-%.1f s): not analysed (shown dimmed: segment %zu)", t, sg + 1,
+                              j.segment_start_s(sg), j.segment_end_s(sg), nearest[sg] + 1);
         }
         if (ImGui::IsItemClicked() && mx >= strip0.x) js_playback_seek(t);
     }

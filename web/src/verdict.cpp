@@ -2,6 +2,7 @@
 #include "verdict.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace gs_web {
@@ -20,6 +21,12 @@ std::string genre_verdict(const std::vector<float>& p, const model_card& card) {
     if (p[order[0]] < card.uncertain_below) return "uncertain (" + top + "?)";
     if (p.size() > 1 && p[order[0]] - p[order[1]] < k_blend_margin) return top + " / " + card.labels[order[1]];
     return top;
+}
+
+std::string analysed_words(size_t windows, size_t of, double fraction) {
+    const int percent = int(std::floor(100.0 * std::clamp(fraction, 0.0, 1.0) + 1e-9));
+    return "analysed " + std::to_string(windows) + " of " + std::to_string(of) + " windows (" +
+           std::to_string(percent) + "% of the audio)";
 }
 
 std::string count_in_words(size_t n) {

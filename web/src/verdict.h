@@ -27,6 +27,10 @@ std::string outside_verdict(const gs::tag_verdict& v, const model_card& card);
 // The line the page shows for a track: the outside verdict when there is one, else the genre verdict.
 std::string full_verdict(const std::vector<float>& p, const gs::tag_verdict& v, const model_card& card);
 
+// "analysed 150 of 312 windows (48% of the audio)": a sparse analysis (fraction: the share of the audio's
+// seconds the analysed windows cover, 0..1; the percentage is rounded down, so 100% means all of it).
+std::string analysed_words(size_t windows, size_t of, double fraction);
+
 // "ten" for 10 (zero to twenty in words), digits above.
 std::string count_in_words(size_t n);
 
