@@ -395,8 +395,14 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
             card.limits.push_back("thin classes, fewer than half the training tracks of the largest (" +
                                   std::to_string(most) + "): " + thin + "; expect lower recall on them");
         }
-        card.limits.push_back("knows only its " + std::to_string(n_classes) +
-                              " labels: music of any other genre is still given one of them (watch the uncertain flag)");
+        if (card.tags.find("outside")) {
+            card.limits.push_back("knows only its " + std::to_string(n_classes) +
+                                  " labels: music of another genre still gets one of them; the outside flag marks it only "
+                                  "when the backbone's own genre tags name that genre, so some is missed");
+        } else {
+            card.limits.push_back("knows only its " + std::to_string(n_classes) +
+                                  " labels: music of any other genre is still given one of them (watch the uncertain flag)");
+        }
         if (ctx.sets.train.size() < 2000) {
             card.limits.push_back("trained on " + std::to_string(ctx.sets.train.size()) +
                                   " tracks: accuracy figures carry wide confidence intervals");
