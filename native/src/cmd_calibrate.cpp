@@ -22,6 +22,7 @@
 #include "eval/metrics.h"
 #include "genrescope/json.h"
 #include "model/archs.h"
+#include "model/ir_json.h"
 #include "model/model_loader.h"
 #include "model/onnx_export.h"
 
@@ -238,6 +239,9 @@ int cmd_calibrate(int argc, char** argv) {
     }
     model_card card = m.card;
     card.temperature = temperature;
+    // A card that carries its graph (backbone heads, imported networks) is what the native loader builds:
+    // it must carry the new temperature too, or classify and the page (which runs model.onnx) disagree.
+    if (!card.graph.is_null()) card.graph = ir_graph_to_json(g);
     card.aggregation = to_string(fitted.how);
     card.uncertain_below = uncertain_below;
     card.onnx_sha256 = sha256_hex(bytes);

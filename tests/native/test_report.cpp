@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "eval/embedding.h"
+#include "genrescope/projection.h"
 #include "eval/metrics.h"
 #include "eval/report.h"
 #include "eval/report_svg.h"

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "eval/embedding.h"
+#include "genrescope/projection.h"
 #include "eval/metrics.h"
 #include "genrescope/json.h"
 

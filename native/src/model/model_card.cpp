@@ -47,6 +47,7 @@ json_value to_json(const model_card& c) {
     j.set("metrics", c.metrics);
     j.set("limits", c.limits);
     if (!c.tags.is_null()) j.set("tags", c.tags);
+    if (!c.embedding.is_null()) j.set("embedding", c.embedding);
     if (!c.graph.is_null()) j.set("graph", c.graph);
     return j;
 }
@@ -94,6 +95,24 @@ std::string from_json(const json_value& j, model_card& out) {
         tag_rule rule;
         if (!(err = parse_tag_rule(t, n, rule)).empty()) return err;
         c.tags = t;
+    }
+    if (j.find("embedding") && !j["embedding"].is_null()) {
+        const json_value& e = j["embedding"];
+        const double dim = e["dim"].as_number(0);
+        if (!e["output"].is_string() || e["output"].as_string().empty() || !(dim >= 1 && dim <= 65536) ||
+            dim != std::floor(dim)) {
+            return "model card: 'embedding' needs an output name and a dim in [1, 65536]";
+        }
+        c.embedding = e;
+    } else if (c.training["backbone"]["embedding"].is_string() && c.training["backbone"]["embedding_dim"].as_number(0) >= 1) {
+        // Backbone cards from before the field: the backbone's embedding is the graph's first extra output.
+        const json_value& bb = c.training["backbone"];
+        json_value e = json_value::object();
+        e.set("output", bb["embedding"].as_string());
+        e.set("dim", bb["embedding_dim"].as_number(0));
+        e.set("source", "backbone");
+        e.set("what", bb["name"].as_string() + "'s embedding of each window");
+        c.embedding = e;
     }
     if (j.find("graph") && !j["graph"].is_null()) {
         ir_graph g;

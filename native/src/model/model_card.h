@@ -21,6 +21,11 @@ struct model_card {
     // the graph output itself for an imported tagger), "labels": [names of its classes], "genres": [indices of
     // the classes that are music genres]} (YAMNet: AudioSet's 521 classes, 50 of them genres).
     json_value tags;
+    // Null, or the model's embedding output (library maps, similar songs): {"output": tensor name (an extra
+    // output of model.onnx), "dim": D, "source": "backbone" (a pretrained network's embedding of each window)
+    // or "penultimate" (the layer before the classifier of a model trained from scratch), "what": plain words}.
+    // Cards written before the field existed get it from training.backbone (embedding, embedding_dim).
+    json_value embedding;
     std::vector<std::string> labels;  // class names, output order
     feature_config features;          // full feature config incl. normalisation mean/std
     double segment_s = 3.0;           // model input length, seconds

@@ -314,4 +314,19 @@ int64_t ir_count_parameters(const ir_graph& g) {
     return total;
 }
 
+std::string ir_penultimate(const ir_graph& g) {
+    if (g.logits.empty()) return "";
+    const ir_node* maker = nullptr;
+    for (const ir_node& n : g.nodes) {
+        if (n.output == g.logits) maker = &n;
+    }
+    if (maker == nullptr || maker->inputs.empty()) return "";
+    const std::string& x = maker->inputs[0];
+    if (x == g.input) return "";
+    std::map<std::string, std::vector<int64_t>> shapes;
+    if (!ir_infer_shapes(g, 1, shapes).empty()) return "";
+    auto it = shapes.find(x);
+    return it != shapes.end() && it->second.size() == 2 && it->second[1] > 0 ? x : "";
+}
+
 }  // namespace gs

@@ -124,4 +124,9 @@ bool ir_param_is_constant(const ir_node& n, const std::string& param);
 // Number of trainable values (all params except the buffers above).
 int64_t ir_count_parameters(const ir_graph& g);
 
+// The tensor the logits are computed from when it is [N, D] (the penultimate layer: the input of the node
+// producing g.logits, e.g. the pooled features before the classifier), else "" (a recurrent or convolutional
+// classifier, or no logits tensor). Used as the embedding output of models trained from scratch.
+std::string ir_penultimate(const ir_graph& g);
+
 }  // namespace gs

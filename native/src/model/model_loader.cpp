@@ -33,6 +33,10 @@ static std::string card_graph(const model_card& card, bool level_align, ir_graph
     const std::string err = build_arch(card.arch, card.features.n_bins(), card.segment_frames,
                                        static_cast<int64_t>(card.labels.size()), g, level_align);
     if (err.empty()) set_temperature(g, card.temperature);
+    // The penultimate layer exported as the embedding output (models trained from scratch since session 15).
+    if (err.empty() && !card.embedding.is_null() && card.embedding["output"].as_string() == ir_penultimate(g)) {
+        g.extra_outputs = {card.embedding["output"].as_string()};
+    }
     return err;
 }
 

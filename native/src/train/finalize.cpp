@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "data/sha256.h"
-#include "eval/embedding.h"
+#include "genrescope/projection.h"
 #include "eval/metrics.h"
 #include "model/ir_json.h"
 #include "model/model_card.h"
@@ -374,6 +374,21 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
         }
         tr.set("backbone", bb);
         card.graph = ir_graph_to_json(g);  // the loader rebuilds backbone + head from it
+    }
+    // The embedding output (library maps, similar songs): the backbone's, or the penultimate layer's.
+    if (!g.extra_outputs.empty()) {
+        std::map<std::string, std::vector<int64_t>> shapes;
+        if (ir_infer_shapes(g, 1, shapes).empty()) {
+            const std::string& x = g.extra_outputs[0];
+            const bool from_backbone = !ctx.backbone.is_null();
+            json_value e = json_value::object();
+            e.set("output", x);
+            e.set("dim", static_cast<double>(shapes[x][1]));
+            e.set("source", from_backbone ? "backbone" : "penultimate");
+            e.set("what", from_backbone ? ctx.backbone["name"].as_string() + "'s embedding of each window"
+                                        : "the layer before the classifier, for each segment");
+            card.embedding = e;
+        }
     }
     tr.set("tracks_train", static_cast<int>(ctx.sets.train.size()));
     tr.set("tracks_valid", static_cast<int>(ctx.sets.valid.size()));

@@ -508,6 +508,9 @@ int run_single(const train_options& o) {
         }
     }
     ctx.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    // The penultimate layer as a second ONNX output: the embedding of library maps and similar songs.
+    const std::string penultimate = ir_penultimate(ctx.graph);
+    if (!penultimate.empty()) ctx.graph.extra_outputs = {penultimate};
     return finalize_training(model, ctx, st, device);
 }
 }  // namespace

@@ -1,5 +1,5 @@
-// embedding.cpp: PCA by subspace iteration, Fisher LDA with shrinkage, and a cyclic Jacobi eigensolver.
-#include "eval/embedding.h"
+// projection.cpp: PCA by subspace iteration, Fisher LDA with shrinkage, cosine nearest neighbours, and a cyclic Jacobi eigensolver.
+#include "genrescope/projection.h"
 
 #include <algorithm>
 #include <cmath>
@@ -292,6 +292,37 @@ std::vector<float> lda_2d(const std::vector<float>& X_in, int n_in, int d_in, co
         fix_sign(W.data() + c * d, d);
     }
     return project(X, n, d, mu, W, k);
+}
+
+float cosine_distance(const float* a, const float* b, int d) {
+    double ab = 0.0, aa = 0.0, bb = 0.0;
+    for (int j = 0; j < d; ++j) {
+        ab += static_cast<double>(a[j]) * b[j];
+        aa += static_cast<double>(a[j]) * a[j];
+        bb += static_cast<double>(b[j]) * b[j];
+    }
+    if (!(aa > 0.0) || !(bb > 0.0) || !std::isfinite(ab) || !std::isfinite(aa) || !std::isfinite(bb)) return 1.0f;
+    // ref: cosine similarity ab / (|a| |b|); clamped against rounding just outside [-1, 1].
+    const double c = std::clamp(ab / (std::sqrt(aa) * std::sqrt(bb)), -1.0, 1.0);
+    return static_cast<float>(1.0 - c);
+}
+
+std::vector<neighbour> cosine_neighbours(const std::vector<float>& X, int n, int d, int query, int k) {
+    std::vector<neighbour> out;
+    if (n < 1 || d < 1 || X.size() != static_cast<size_t>(n) * static_cast<size_t>(d) || query < 0 || query >= n) return out;
+    k = std::clamp(k, 0, n - 1);
+    const float* q = X.data() + static_cast<size_t>(query) * static_cast<size_t>(d);
+    out.reserve(static_cast<size_t>(n - 1));
+    for (int i = 0; i < n; ++i) {
+        if (i == query) continue;
+        out.push_back({i, cosine_distance(q, X.data() + static_cast<size_t>(i) * static_cast<size_t>(d), d)});
+    }
+    auto closer = [](const neighbour& a, const neighbour& b) {
+        return a.distance < b.distance || (a.distance == b.distance && a.index < b.index);
+    };
+    std::partial_sort(out.begin(), out.begin() + k, out.end(), closer);
+    out.resize(static_cast<size_t>(k));
+    return out;
 }
 
 }  // namespace gs

@@ -1,4 +1,4 @@
-// embedding.h: 2-D maps of feature or embedding vectors (PCA, Fisher LDA) and a Jacobi symmetric eigensolver.
+// projection.h: 2-D maps of feature or embedding vectors (PCA, Fisher LDA), cosine nearest neighbours, and a Jacobi symmetric eigensolver.
 #pragma once
 
 #include <vector>
@@ -29,5 +29,20 @@ std::vector<float> pca_2d(const std::vector<float>& X, int n, int d);
 // Returns [n][2] (centred); empty on bad sizes or when no row has a valid label.
 std::vector<float> lda_2d(const std::vector<float>& X, int n, int d, const std::vector<int>& labels, int n_classes,
                           double shrinkage = 0.1);
+
+// One neighbour of a query row: its row index and cosine distance 1 - cos(a, b), in [0, 2].
+struct neighbour {
+    int index = -1;
+    float distance = 0.0f;
+};
+
+// The k rows of X ([n][d] row-major) nearest to row `query` by cosine distance, nearest first, the query
+// itself left out; ties go to the lower index, so the order is deterministic. A row of zeros (or with a
+// non-finite value) has distance 1 to everything and is never returned ahead of a proper row at the same
+// distance. k is clamped to [0, n - 1]. Empty on bad sizes or an out-of-range query. Cost O(n d).
+std::vector<neighbour> cosine_neighbours(const std::vector<float>& X, int n, int d, int query, int k);
+
+// Cosine distance of two rows of length d (1 when either is all zero or not finite).
+float cosine_distance(const float* a, const float* b, int d);
 
 }  // namespace gs
