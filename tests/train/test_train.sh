@@ -35,6 +35,10 @@ if grep -q "broken.wav" "$work/a.err" && grep -q "broken.wav" "$work/run_a/repor
 sha="$(sha256sum "$work/run_a/model.onnx" | cut -d' ' -f1)"
 if [ "$sha" = "$(json "$work/run_a/model.json" "j.onnx_sha256")" ]; then ok "card pins the model's sha256"; else bad "card sha256 differs"; fi
 if grep -q "http://\|https://" "$work/run_a/report.html"; then bad "report.html references another origin"; else ok "report.html self-contained"; fi
+emb_src="$(json "$work/run_a/model.json" "j.embedding.source")"; emb_dim="$(json "$work/run_a/model.json" "j.embedding.dim")"
+if [ "$emb_src" = penultimate ] && [ -n "$emb_dim" ] && [ "$emb_dim" -ge 8 ] && grep -aq "$(json "$work/run_a/model.json" "j.embedding.output")" "$work/run_a/model.onnx"; then
+    ok "the card names the penultimate layer ($emb_dim-d) as the embedding output"
+else bad "no penultimate embedding in the card: source '$emb_src', dim '$emb_dim'"; fi
 
 # 2. kill -9 mid-epoch, then --resume: the same final model, bit for bit.
 "$bin" train "${common[@]}" --run-dir "$work/run_b" --quiet >/dev/null 2>&1 &
@@ -153,6 +157,7 @@ if [ "$(json "$work/final/model.json" "j.segment.aggregation")" = mean ]; then o
 "$bin" calibrate --model "$work/final/model.onnx" --aggregation vote "$work/kfold" >/dev/null 2>"$work/cal.err"; rc=$?
 if [ "$rc" = 2 ] && grep -q "aggregation" "$work/cal.err"; then ok "calibrate --aggregation vote: usage error"; else bad "calibrate --aggregation vote: exit $rc"; fi
 if "$bin" classify --model "$work/final/model.onnx" "$work/data/drone/drone.00000.wav" >/dev/null 2>&1; then ok "the calibrated model loads (card sha256 matches)"; else bad "the calibrated model does not load"; fi
+if [ "$(json "$work/final/model.json" "j.embedding.output")" = "$(json "$work/run_a/model.json" "j.embedding.output")" ]; then ok "calibrate keeps the embedding output"; else bad "calibrate dropped the embedding output"; fi
 "$bin" calibrate --model "$work/final/model.onnx" "$work/nope" >/dev/null 2>"$work/cal.err"; rc=$?
 if [ "$rc" = 1 ] && grep -q "nope" "$work/cal.err"; then ok "calibrate with a missing source: exit 1, names it"; else bad "calibrate missing source: exit $rc"; fi
 

@@ -98,6 +98,17 @@ std::string insert_level_align(loaded_model& m) {
 std::vector<size_t> segment_probabilities(loaded_model& m, const float* features, size_t n_frames,
                                           std::vector<float>& probs, const std::string& extra_name,
                                           std::vector<float>* extra) {
+    std::vector<std::string> names;
+    if (extra && !extra_name.empty()) names.push_back(extra_name);
+    std::vector<std::vector<float>> extras;
+    const std::vector<size_t> starts = segment_outputs(m, features, n_frames, probs, names, extras);
+    if (!names.empty()) extra->insert(extra->end(), extras[0].begin(), extras[0].end());
+    return starts;
+}
+
+std::vector<size_t> segment_outputs(loaded_model& m, const float* features, size_t n_frames, std::vector<float>& probs,
+                                    const std::vector<std::string>& extra_names,
+                                    std::vector<std::vector<float>>& extras) {
     constexpr size_t kBatch = 16;  // segments per forward pass (bounds activation memory)
     segment_spec spec;
     spec.frames = m.card.segment_frames;
@@ -105,6 +116,7 @@ std::vector<size_t> segment_probabilities(loaded_model& m, const float* features
     const std::vector<size_t> starts = segment_starts(n_frames, spec);
     const int nb = m.card.features.n_bins();
     const size_t seg = static_cast<size_t>(nb) * spec.frames;
+    extras.assign(extra_names.size(), {});
     std::vector<float> batch;
     torch::NoGradGuard no_grad;
     for (size_t s0 = 0; s0 < starts.size(); s0 += kBatch) {
@@ -120,11 +132,13 @@ std::vector<size_t> segment_probabilities(loaded_model& m, const float* features
         }
         torch::Tensor x = torch::from_blob(batch.data(), {static_cast<int64_t>(n), 1, nb, spec.frames}, torch::kFloat32);
         torch::Tensor p;
-        if (extra && !extra_name.empty()) {
+        if (!extra_names.empty()) {
             const std::map<std::string, torch::Tensor> all = m.module->forward_all(x);
             p = all.at(m.graph.output).contiguous();
-            const torch::Tensor e = all.at(extra_name).contiguous();
-            extra->insert(extra->end(), e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+            for (size_t k = 0; k < extra_names.size(); ++k) {
+                const torch::Tensor e = all.at(extra_names[k]).contiguous();
+                extras[k].insert(extras[k].end(), e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
+            }
         } else {
             p = m.module->forward_to(x, m.graph.output).contiguous();
         }

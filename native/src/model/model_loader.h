@@ -35,4 +35,10 @@ std::vector<size_t> segment_probabilities(loaded_model& m, const float* features
                                           std::vector<float>& probs, const std::string& extra_name = "",
                                           std::vector<float>* extra = nullptr);
 
+// The same with any number of extra tensors: extras[i] gets extra_names[i]'s values, [n_segments][D_i]
+// (extras is resized to extra_names.size()). Without extra names only the output is computed.
+std::vector<size_t> segment_outputs(loaded_model& m, const float* features, size_t n_frames, std::vector<float>& probs,
+                                    const std::vector<std::string>& extra_names,
+                                    std::vector<std::vector<float>>& extras);
+
 }  // namespace gs
