@@ -38,6 +38,7 @@ void prepare_tick(void* arg) {
 void fail_job(app_state& s, const std::string& message) {
     s.error = (s.job.file.empty() ? std::string() : s.job.file + ": ") + message;
     std::printf("[genrescope] %s\n", s.error.c_str());
+    library_job_failed(s.library, s.job.job_id, message);
     js_job_failed(s.job.job_id, s.error.c_str());
 }
 
@@ -48,6 +49,7 @@ void finish_job(app_state& s) {
     std::printf("[genrescope] %s: %s %.3f (%zu of %zu segments, %.0f ms)\n", s.job.file.c_str(),
                 s.job.card.labels[top].c_str(), s.job.probabilities[top], s.job.n_analysed(), s.job.n_segments(),
                 s.job.total_ms);
+    library_job_done(s.library, s.job);
     js_job_done(s.job.job_id, s.last_result_json.c_str());
 }
 
@@ -125,6 +127,7 @@ void start_file_bytes(app_state& s, int job_id, const std::string& name, const u
     const double decode_ms = emscripten_get_now() - t;
     s.job.start(job_id, name, std::move(audio.samples), audio.sample_rate_hz, s.card, decode_ms, t0_ms);
     if (s.job.where == file_job::stage::failed) return fail_job(s, s.job.error);
+    library_job_started(s.library, job_id);
     pump(s);
 }
 
@@ -137,6 +140,7 @@ void start_file_pcm(app_state& s, int job_id, const std::string& name, std::vect
     }
     s.job.start(job_id, name, std::move(mono), rate_hz, s.card, decode_ms, t0_ms);
     if (s.job.where == file_job::stage::failed) return fail_job(s, s.job.error);
+    library_job_started(s.library, job_id);
     pump(s);
 }
 
@@ -220,6 +224,8 @@ void on_batch_done(app_state& s, int request_id, const float* probs, size_t n_va
     if (r.what == inference_request::kind::live) {
         s.live.request_done(probs, tag_scores, now);
     } else if (r.what == inference_request::kind::file && s.has_job && s.job.job_id == r.job_id) {
+        if (s.embedding_request_id == r.id && !s.embedding_values.empty())
+            library_embedding(s.library, r.job_id, s.embedding_values.data(), s.embedding_values.size(), r.n);
         s.job.batch_done(r.first, r.n, probs, tag_scores, now - r.t0_ms);
         if (s.job.where == file_job::stage::done) finish_job(s);
     } else if (r.what == inference_request::kind::saliency && s.has_job && s.job.job_id == r.job_id) {
@@ -252,6 +258,11 @@ void on_batch_failed(app_state& s, int request_id, const std::string& message) {
         s.error = why;
     }
     pump(s);
+}
+
+void on_batch_embedding(app_state& s, int request_id, const float* values, size_t n_values) {
+    s.embedding_request_id = request_id;
+    s.embedding_values.assign(values, values + n_values);
 }
 
 void request_saliency(app_state& s, size_t segment) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "file_job.h"
+#include "library.h"
 #include "live_session.h"
 #include "model_card.h"
 
@@ -56,6 +57,10 @@ struct app_state {
     int next_request_id = 1;
     saliency_map saliency;
     std::vector<float> scratch;
+
+    library_state library;          // library mode: many files' results (library.h)
+    int embedding_request_id = 0;   // the request the embedding values below belong to (gs_batch_embedding)
+    std::vector<float> embedding_values;
 };
 
 // Starts classifying a file. From bytes (WAV/AU, decoded here by shared/) or from PCM the browser decoded
@@ -76,6 +81,9 @@ void pump(app_state& s);
 void on_batch_done(app_state& s, int request_id, const float* probs, size_t n_values, const float* tag_scores,
                    size_t n_tag_values);
 void on_batch_failed(app_state& s, int request_id, const std::string& message);
+// The model's embedding output for request_id (n windows * dim values), sent just before its gs_batch_done, only
+// while the bridge runs library jobs; a file request's values go into the library item's track embedding.
+void on_batch_embedding(app_state& s, int request_id, const float* values, size_t n_values);
 
 // Asks for an occlusion map of segment `segment` of the current file.
 void request_saliency(app_state& s, size_t segment);

@@ -1,12 +1,14 @@
 // bridge.js: the page side of GenreScope: the Emscripten Module settings, inputs (drop, file picker, pasted URL)
 // -> classification, the model (ONNX Runtime Web via gs_inference) and the automation API window.genrescope.
-// Loaded after inference.js and audio_io.js, before app.js. Classic script.
+// Loaded after inference.js, audio_io.js and library.js, before app.js. Classic script.
 (function () {
     'use strict';
 
     const canvas = document.getElementById('canvas');
     const picker = document.getElementById('file_picker');
     const model_picker = document.getElementById('model_picker');
+    const files_picker = document.getElementById('files_picker');
+    const folder_picker = document.getElementById('folder_picker');
     const overlay = document.getElementById('drop_overlay');
     const status_line = document.getElementById('status');
     const k_default_model = { onnx: 'models/default.onnx', card: 'models/default.json' };
@@ -95,7 +97,8 @@
 
     // out: {probs, tags} from model_session.run (tags null for a card without them).
     function deliver(request_id, out) {
-        const { probs, tags } = out;
+        const { probs, tags, embedding } = out;
+        if (embedding) with_heap_copy(embedding, (e) => Module._gs_batch_embedding(request_id, e, embedding.length));
         with_heap_copy(probs, (p) => {
             if (!tags) return Module._gs_batch_done(request_id, p, probs.length, 0, 0);
             with_heap_copy(tags, (t) => Module._gs_batch_done(request_id, p, probs.length, t, tags.length));
@@ -109,7 +112,7 @@
             return;
         }
         try {
-            deliver(request_id, await m.run(data, n, bins, frames));
+            deliver(request_id, await m.run(data, n, bins, frames, library_jobs > 0));
         } catch (e) {
             if (m.backend === 'webgpu' && model === m) {
                 // WebGPU failed at run time: fall back to WASM with the same model and say so.
@@ -118,7 +121,7 @@
                 try {
                     model = await gs_inference.create_session('wasm', model_bytes, m.card);
                     Module.ccall('gs_set_backend', null, ['string', 'string'], ['wasm', note]);
-                    deliver(request_id, await model.run(data, n, bins, frames));
+                    deliver(request_id, await model.run(data, n, bins, frames, library_jobs > 0));
                     return;
                 } catch (e2) {
                     e = e2;
@@ -134,11 +137,15 @@
     let classify_chain = Promise.resolve();
     let last_result = null;
 
-    async function classify_now(input) {
+    let library_jobs = 0;  // library files in classification: the model's embedding output is fetched too
+
+    // library_index >= 0: the file is that library item (C++ records its stages and result).
+    async function classify_now(input, library_index = -1) {
         await ready;
         const t0 = performance.now();
         const job_id = next_job_id++;
         const done = new Promise((resolve, reject) => pending.set(job_id, { resolve, reject }));
+        if (library_index >= 0) Module._gs_library_begin(library_index, job_id);
         let name = input && input.name ? input.name : typeof input === 'string' ? input : '';
         try {
             const read = await gs_audio.read_input(input);
@@ -171,6 +178,54 @@
 
     function from_ui(input) {
         classify(input).catch((e) => console.warn('[genrescope] ' + message_of(e)));
+    }
+
+    // ---- library mode (library.js: the queue; web/src/library.*: stages, results, map, exports) ---------
+    function library_run(input, index) {
+        const p = classify_chain.then(async () => {
+            ++library_jobs;
+            try {
+                return await classify_now(input, index);
+            } finally {
+                --library_jobs;
+            }
+        });
+        classify_chain = p.catch(() => {});
+        return p;
+    }
+    let note_timer = null;
+    const library_queue = gs_library.create_queue({
+        module: () => Module,
+        run: library_run,
+        reopen: (input) => from_ui(input),
+        note: (text) => {
+            show_status(text);
+            clearTimeout(note_timer);
+            note_timer = setTimeout(() => show_status(''), 5000);
+        },
+    });
+    const library_string = (what) => Module.UTF8ToString(Module._gs_library_json(what));
+    function library_state() {
+        return JSON.parse(library_string(0));
+    }
+    async function library_add(inputs) {
+        await ready;
+        const indices = await library_queue.add(inputs);
+        const items = library_state().items;
+        return indices.map((i) => items[i]);
+    }
+    function library_from_ui(pairs) {
+        if (pairs.length > 0) library_add(pairs).catch((e) => console.warn('[genrescope] ' + message_of(e)));
+    }
+    function download(name, mime, text) {
+        const url = URL.createObjectURL(new Blob([text], { type: mime }));
+        const a = document.createElement('a');
+        a.href = url;
+        a.download = name;
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
     }
 
     // ---- microphone ---------------------------------------------------------------------------------
@@ -223,6 +278,12 @@
             pending.delete(job_id);
             if (p) p.reject(new Error(message));
         },
+        gs_library_open_files: () => files_picker.click(),
+        gs_library_open_folder: () => folder_picker.click(),
+        gs_library_cancel: () => library_queue.cancel(),
+        gs_library_clear: () => library_queue.clear(),
+        gs_library_select: (index) => library_queue.reopen(index),
+        gs_download: download,
         gs_set_playback: (samples, rate_hz) => gs_audio.set_playback(samples, rate_hz),
         gs_playback_toggle: () => gs_audio.toggle(),
         gs_playback_seek: (t) => gs_audio.seek(t),
@@ -266,8 +327,10 @@
     window.addEventListener('drop', (e) => {
         e.preventDefault();
         overlay.hidden = true;
-        const file = first_file(e.dataTransfer && e.dataTransfer.files);
-        if (file) from_ui(file);
+        const drop = gs_library.read_drop(e.dataTransfer);  // synchronously: the transfer empties after the event
+        if (drop.single) from_ui(drop.single);
+        else if (drop.collect)
+            drop.collect().then(library_from_ui, (err) => show_status('Reading the dropped folder: ' + message_of(err)));
     });
     window.addEventListener('paste', (e) => {
         const file = first_file(e.clipboardData && e.clipboardData.files);
@@ -279,6 +342,17 @@
         const file = first_file(picker.files);
         picker.value = '';  // choosing the same file again fires 'change' again
         if (file) from_ui(file);
+    });
+    files_picker.addEventListener('change', () => {
+        const pairs = gs_library.from_picker(files_picker.files, false);
+        files_picker.value = '';
+        library_from_ui(pairs);
+    });
+    folder_picker.addEventListener('change', () => {
+        const pairs = gs_library.from_picker(folder_picker.files, true);
+        folder_picker.value = '';
+        if (pairs.length === 0) show_status('That folder has no audio files (.wav, .mp3, .flac, .ogg, ...)');
+        library_from_ui(pairs);
     });
     model_picker.addEventListener('change', () => {
         const files = Array.from(model_picker.files || []);
@@ -303,6 +377,31 @@
         startMicrophone: start_microphone,
         stopMicrophone: stop_microphone,
         loadModel: load_model,
+        // Library mode: many files, one at a time (README "Library mode in the page").
+        library: {
+            add: library_add,  // inputs (array) -> Promise<[item]> when those are finished
+            state: library_state,  // {total, done, failed, waiting, busy, labels, items: [{file, status, ...}]}
+            map: () => JSON.parse(library_string(1)),  // [{file, x, y, top}]
+            similar: (file, k = 10) => JSON.parse(Module.UTF8ToString(Module.ccall('gs_library_similar', 'number', ['string', 'number'], [String(file), k]))),
+            exportCsv: () => library_string(3),
+            exportJson: () => library_string(4),
+            exportM3u: () => library_string(5),
+            view: () => JSON.parse(library_string(2)),  // {sort, ascending, genre, text, files}: the table's rows
+            // setView({sort: 'confidence', ascending: false, genre: 'rock', text: ''}): as the table's headers and filters
+            setView: (v = {}) => {
+                const err = Module.ccall('gs_library_set_view', 'string', ['string', 'number', 'string', 'string'],
+                                         [v.sort || '', v.ascending === false ? 0 : 1, v.genre || '', v.text || '']);
+                if (err) throw new Error(err);
+                return JSON.parse(library_string(2));
+            },
+            select: (file) => {
+                const i = library_state().items.findIndex((it) => it.file === file);
+                if (i >= 0) Module.gs_library_select(i);
+                return i;
+            },
+            cancel: () => library_queue.cancel(),
+            clear: () => library_queue.clear(),
+        },
     };
 
     if (!document.createElement('canvas').getContext('webgl2'))

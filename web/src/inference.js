@@ -53,20 +53,29 @@
             this.tag_output = card.tags && typeof card.tags.output === 'string' ? card.tags.output : null;
             this.n_tags = this.tag_output && Array.isArray(card.tags.labels) ? card.tags.labels.length : 0;
             this.fetches = [...new Set([this.output_name, this.tag_output].filter((x) => x))];
+            // The track embedding's source (card "embedding", or an older backbone card's training.backbone.embedding),
+            // fetched only when asked (library mode); null when the card names none or the graph lacks it.
+            const emb = card.embedding && typeof card.embedding.output === 'string' ? card.embedding.output
+                : card.training && card.training.backbone && typeof card.training.backbone.embedding === 'string'
+                    ? card.training.backbone.embedding : null;
+            this.embedding_output = emb && session.outputNames.includes(emb) && !this.fetches.includes(emb) ? emb : null;
         }
         // data: Float32Array of n * bins * frames; resolves to {probs: Float32Array of n * n_classes, tags: Float32Array
-        // of n * n_tags, or null for a card without tags}. Only these outputs are fetched (not the embedding).
-        async run(data, n, bins, frames) {
+        // of n * n_tags, or null for a card without tags, embedding: Float32Array of n * dim when with_embedding and the
+        // model has one, else null}. Only these outputs are fetched (the embedding only when asked).
+        async run(data, n, bins, frames, with_embedding = false) {
             const input = new this.ort.Tensor('float32', data, [n, 1, bins, frames]);
-            const out = await this.session.run({ [this.input_name]: input }, this.fetches);
+            const fetches = with_embedding && this.embedding_output ? [...this.fetches, this.embedding_output] : this.fetches;
+            const out = await this.session.run({ [this.input_name]: input }, fetches);
             const read = (name) => {
                 const t = out[name];
                 return t.data instanceof Float32Array ? t.data : new Float32Array(t.data);
             };
             const probs = read(this.output_name);
             const tags = this.tag_output ? read(this.tag_output) : null;
-            for (const name of this.fetches) if (out[name] && out[name].dispose) out[name].dispose();
-            return { probs, tags };
+            const embedding = fetches.length > this.fetches.length ? read(this.embedding_output) : null;
+            for (const name of fetches) if (out[name] && out[name].dispose) out[name].dispose();
+            return { probs, tags, embedding };
         }
         release() {
             try { this.session.release(); } catch (e) { /* already gone */ }

@@ -50,3 +50,22 @@ EM_JS(void, js_stop_microphone, (), {
 EM_JS(void, js_reset_model, (), {
     if (Module.gs_reset_model) Module.gs_reset_model();
 });
+
+EM_JS(void, js_library_open_files, (), {
+    if (Module.gs_library_open_files) Module.gs_library_open_files();
+});
+EM_JS(void, js_library_open_folder, (), {
+    if (Module.gs_library_open_folder) Module.gs_library_open_folder();
+});
+EM_JS(void, js_library_cancel, (), {
+    if (Module.gs_library_cancel) Module.gs_library_cancel();
+});
+EM_JS(void, js_library_select, (int index), {
+    if (Module.gs_library_select) Module.gs_library_select(index);
+});
+EM_JS(void, js_download, (const char* name, const char* mime, const char* text), {
+    if (Module.gs_download) Module.gs_download(UTF8ToString(name), UTF8ToString(mime), UTF8ToString(text));
+});
+EM_JS(void, js_library_clear, (), {
+    if (Module.gs_library_clear) Module.gs_library_clear();
+});

@@ -24,5 +24,13 @@ void js_classify_url(const char* url);
 void js_start_microphone();
 void js_stop_microphone();
 void js_reset_model();
+// Library mode: the file pickers (several files; a folder), Cancel, re-open item `index` in the single-song view,
+// and a download of `text` as a file named `name` (a Blob URL).
+void js_library_open_files();
+void js_library_open_folder();
+void js_library_cancel();
+void js_library_clear();
+void js_library_select(int index);
+void js_download(const char* name, const char* mime, const char* text);
 
 }  // extern "C"

@@ -124,6 +124,59 @@ EMSCRIPTEN_KEEPALIVE void gs_request_saliency(int segment) {
     gs_web::request_saliency(g_app.state, segment > 0 ? size_t(segment) : 0);
 }
 
+// ---- library mode (web/src/library.h): the bridge's queue reports stages; results come from the file jobs ----
+EMSCRIPTEN_KEEPALIVE int gs_library_add(const char* name) {
+    return gs_web::library_add(g_app.state.library, str(name), emscripten_get_now());
+}
+EMSCRIPTEN_KEEPALIVE void gs_library_begin(int index, int job_id) { gs_web::library_begin(g_app.state.library, index, job_id); }
+EMSCRIPTEN_KEEPALIVE void gs_library_cancelled(int index) { gs_web::library_cancelled(g_app.state.library, index); }
+EMSCRIPTEN_KEEPALIVE void gs_library_clear() { gs_web::library_clear(g_app.state.library); }
+EMSCRIPTEN_KEEPALIVE void gs_library_set_cancelling(int on) { g_app.state.library.cancelling = on != 0; }
+// The embedding output of a batch (values copied), sent before its gs_batch_done.
+EMSCRIPTEN_KEEPALIVE void gs_batch_embedding(int request_id, const float* values, int n_values) {
+    gs_web::on_batch_embedding(g_app.state, request_id, values, n_values > 0 ? size_t(n_values) : 0);
+}
+// JSON and text for window.genrescope.library (valid until the next gs_* string call).
+EMSCRIPTEN_KEEPALIVE const char* gs_library_json(int what) {
+    gs_web::library_state& l = g_app.state.library;
+    switch (what) {
+    case 0: g_app.json_out = gs_web::library_state_json(l); break;
+    case 1: g_app.json_out = gs_web::library_map_json(l); break;
+    case 2: g_app.json_out = gs_web::library_view_json(l); break;
+    case 3: g_app.json_out = gs_web::library_export_csv(l); break;
+    case 4: g_app.json_out = gs_web::library_export_json(l); break;
+    case 5: g_app.json_out = gs_web::library_export_m3u(l); break;
+    default: g_app.json_out.clear();
+    }
+    return g_app.json_out.c_str();
+}
+EMSCRIPTEN_KEEPALIVE const char* gs_library_similar(const char* file, int k) {
+    g_app.json_out = gs_web::library_similar_json(g_app.state.library, str(file), k);
+    return g_app.json_out.c_str();
+}
+// The table's view as the UI sets it: sort column name ("" = insertion order), direction, genre label ("" = all),
+// text filter. Returns "" or an error.
+EMSCRIPTEN_KEEPALIVE const char* gs_library_set_view(const char* sort, int ascending, const char* genre, const char* text) {
+    gs_web::library_state& l = g_app.state.library;
+    const std::string col = str(sort), g = str(genre);
+    g_app.json_out.clear();
+    const int c = col.empty() ? -1 : gs_web::library_column_of(col);
+    if (!col.empty() && c < 0) return (g_app.json_out = "unknown sort column: " + col).c_str();
+    int gi = -1;
+    if (!g.empty()) {
+        const auto it = std::find(l.labels.begin(), l.labels.end(), g);
+        if (it == l.labels.end()) return (g_app.json_out = "unknown genre: " + g).c_str();
+        gi = int(it - l.labels.begin());
+    }
+    l.sort_column = c;
+    l.ascending = ascending != 0;
+    l.genre_filter = gi;
+    l.text_filter = str(text);
+    g_app.ui.library_filter_sync = true;
+    gs_web::library_touch(l);
+    return g_app.json_out.c_str();
+}
+
 // The app's state as compact JSON (see gs_web::state_json). Valid until the next gs_* string call.
 EMSCRIPTEN_KEEPALIVE const char* gs_state_json() {
     g_app.json_out = gs_web::state_json(g_app.state);

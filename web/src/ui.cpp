@@ -5,6 +5,7 @@
 #include <emscripten.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "js_calls.h"
 #include "ui_internal.h"
@@ -47,6 +48,15 @@ void draw_toolbar(ui_context& ui, bool narrow) {
     }
     if (ImGui::Button("Open file...")) js_open_file_dialog();
     ImGui::SameLine();
+    if (ImGui::Button("Open files...")) js_library_open_files();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Several files: classified one by one into the library");
+    ImGui::SameLine();
+    if (ImGui::Button("Open folder...")) js_library_open_folder();
+    ImGui::SameLine();
+    char lib_label[48];
+    std::snprintf(lib_label, sizeof lib_label, "Library (%zu)###library", s.library.items.size());
+    ImGui::Checkbox(lib_label, &ui.show_library);
+    ImGui::SameLine();
     if (s.live.active) {
         if (ImGui::Button("Stop microphone")) js_stop_microphone();
     } else if (ImGui::Button("Microphone")) {
@@ -72,10 +82,25 @@ void draw_toolbar(ui_context& ui, bool narrow) {
     ImGui::Separator();
 }
 
+// The library panel, map and similar songs in the given height.
+void draw_library(ui_context& ui, float height) {
+    const float table_h = std::max(180.0f, height * 0.5f);
+    ImGui::BeginChild("library_panel", ImVec2(0.0f, table_h), false, ImGuiWindowFlags_NoScrollbar);
+    draw_library_panel(ui, table_h);
+    ImGui::EndChild();
+    const bool has_selection = ui.state->library.selected >= 0;
+    const float similar_h = has_selection ? std::min(200.0f, ImGui::GetTextLineHeightWithSpacing() * 12.0f) : 0.0f;
+    draw_library_map(ui, std::max(120.0f, height - table_h - similar_h - 40.0f));
+    if (has_selection) draw_library_similar(ui);
+}
+
 }  // namespace
 
 void draw_ui(ui_context& ui) {
     update_live_rate(ui);
+    const size_t n_items = ui.state->library.items.size();
+    if (n_items > ui.library_seen) ui.show_library = true;  // a library add opens the panel
+    ui.library_seen = n_items;
     const ImGuiViewport* vp = ImGui::GetMainViewport();
     ImGui::SetNextWindowPos(vp->WorkPos);
     ImGui::SetNextWindowSize(vp->WorkSize);
@@ -88,6 +113,7 @@ void draw_ui(ui_context& ui) {
         // One column, scrolling: verdict, views, timeline, model.
         draw_result_panel(ui);
         ImGui::Separator();
+        if (ui.show_library) draw_library(ui, 640.0f);
         draw_feature_view(ui, 200.0f);
         draw_timeline(ui);
         draw_model_panel(ui);
@@ -100,6 +126,12 @@ void draw_ui(ui_context& ui) {
         ImGui::EndChild();
         ImGui::SameLine();
         ImGui::BeginChild("right", ImVec2(0.0f, 0.0f), false, ImGuiWindowFlags_NoScrollbar);
+        if (ui.show_library) {
+            draw_library(ui, ImGui::GetContentRegionAvail().y);
+            ImGui::EndChild();
+            ImGui::End();
+            return;
+        }
         const file_job& j = ui.state->job;
         const bool timeline = ui.state->has_job && !ui.state->live.active && j.n_segments() > 0 &&
                               (j.where == file_job::stage::inferring || j.where == file_job::stage::done);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app_state.h"
@@ -27,6 +28,18 @@ struct ui_context {
     double live_rate_t0_ms = 0.0;  // for the live update-rate figure
     long long live_rate_updates0 = 0;
     double live_rate_hz = 0.0;
+
+    // Library mode (ui_library.cpp, ui_library_map.cpp).
+    bool show_library = false;        // the library replaces the feature view (switched on by a library add)
+    size_t library_seen = 0;          // items when last drawn (a growing library opens the panel)
+    bool library_filter_sync = false; // the view was set through the API: copy its text filter into the box
+    bool library_table_init = false;  // the table's first sort specs (none) were consumed
+    char library_filter[128] = "";
+    bool map_dragging = false;        // a box selection on the map
+    float map_drag_x0 = 0, map_drag_y0 = 0;
+    int similar_for = -1;             // the item the similar list belongs to
+    long long similar_generation = -1;
+    std::vector<std::pair<int, float>> similar;  // (item, cosine distance), nearest first
 };
 
 // Draws one frame of the interface (inside ImGui::NewFrame / Render).

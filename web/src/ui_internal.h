@@ -26,5 +26,10 @@ void draw_result_panel(ui_context& ui);
 void draw_timeline(ui_context& ui);
 // ui_model_panel.cpp: the model in plain words, backend and timings, the card's raw keys (collapsed).
 void draw_model_panel(ui_context& ui);
+// ui_library.cpp: library mode: progress, Cancel, exports, filters and the sortable table.
+void draw_library_panel(ui_context& ui, float height);
+// ui_library_map.cpp: the 2-D map of the library's embeddings (hover, click, box selection) and similar songs.
+void draw_library_map(ui_context& ui, float height);
+void draw_library_similar(ui_context& ui);
 
 }  // namespace gs_web
