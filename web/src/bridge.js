@@ -386,7 +386,8 @@
             exportCsv: () => library_string(3),
             exportJson: () => library_string(4),
             exportM3u: () => library_string(5),
-            view: () => JSON.parse(library_string(2)),  // {sort, ascending, genre, text, files}: the table's rows
+            view: () => JSON.parse(library_string(2)),
+            memory: () => JSON.parse(library_string(6)),  // {heap_used, library_bytes}: wasm malloc'd bytes, the items' share  // {sort, ascending, genre, text, files}: the table's rows
             // setView({sort: 'confidence', ascending: false, genre: 'rock', text: ''}): as the table's headers and filters
             setView: (v = {}) => {
                 const err = Module.ccall('gs_library_set_view', 'string', ['string', 'number', 'string', 'string'],
@@ -394,9 +395,13 @@
                 if (err) throw new Error(err);
                 return JSON.parse(library_string(2));
             },
+            // select(file): highlights it (table, map, similar list) and re-opens it in the single-song view.
             select: (file) => {
                 const i = library_state().items.findIndex((it) => it.file === file);
-                if (i >= 0) Module.gs_library_select(i);
+                if (i >= 0) {
+                    Module._gs_library_set_selected(i);
+                    Module.gs_library_select(i);
+                }
                 return i;
             },
             cancel: () => library_queue.cancel(),

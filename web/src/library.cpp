@@ -218,6 +218,16 @@ size_t library_count(const library_state& l, library_stage s) {
     return size_t(std::count(l.stages.begin(), l.stages.end(), s));
 }
 
+size_t library_bytes(const library_state& l) {
+    size_t b = l.items.capacity() * sizeof(gs::library_item);
+    for (const gs::library_item& it : l.items) {
+        b += it.file.capacity() + it.error.capacity() + it.sounds_like.capacity() + it.content_sha256.capacity();
+        b += (it.probabilities.capacity() + it.embedding.capacity()) * sizeof(float);
+        for (const gs::library_tag& t : it.tags) b += sizeof t + t.name.capacity();
+    }
+    return b;
+}
+
 bool library_busy(const library_state& l) {
     for (library_stage s : l.stages)
         if (s == library_stage::waiting || s == library_stage::decoding || s == library_stage::classifying) return true;

@@ -73,6 +73,8 @@ void library_clear(library_state& l);
 void library_touch(library_state& l);  // something the caches depend on changed
 
 size_t library_count(const library_state& l, library_stage s);
+// Bytes the library's items hold (names, probabilities, tags, embeddings; capacities), for the memory check.
+size_t library_bytes(const library_state& l);
 bool library_busy(const library_state& l);
 // Files per second since the queue started and the seconds left at that rate (0 when unknown).
 double library_rate(const library_state& l, double now_ms);

@@ -9,6 +9,7 @@
 #include <SDL.h>
 #include <emscripten.h>
 #include <emscripten/html5.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -131,6 +132,11 @@ EMSCRIPTEN_KEEPALIVE int gs_library_add(const char* name) {
 EMSCRIPTEN_KEEPALIVE void gs_library_begin(int index, int job_id) { gs_web::library_begin(g_app.state.library, index, job_id); }
 EMSCRIPTEN_KEEPALIVE void gs_library_cancelled(int index) { gs_web::library_cancelled(g_app.state.library, index); }
 EMSCRIPTEN_KEEPALIVE void gs_library_clear() { gs_web::library_clear(g_app.state.library); }
+// The item the table, map and similar list highlight (the automation API's select()).
+EMSCRIPTEN_KEEPALIVE void gs_library_set_selected(int index) {
+    gs_web::library_state& l = g_app.state.library;
+    l.selected = index >= 0 && size_t(index) < l.items.size() ? index : -1;
+}
 EMSCRIPTEN_KEEPALIVE void gs_library_set_cancelling(int on) { g_app.state.library.cancelling = on != 0; }
 // The embedding output of a batch (values copied), sent before its gs_batch_done.
 EMSCRIPTEN_KEEPALIVE void gs_batch_embedding(int request_id, const float* values, int n_values) {
@@ -146,6 +152,12 @@ EMSCRIPTEN_KEEPALIVE const char* gs_library_json(int what) {
     case 3: g_app.json_out = gs_web::library_export_csv(l); break;
     case 4: g_app.json_out = gs_web::library_export_json(l); break;
     case 5: g_app.json_out = gs_web::library_export_m3u(l); break;
+    case 6: {  // memory: the wasm heap's bytes in use (malloc) and the library's own share
+        const struct mallinfo mi = mallinfo();
+        g_app.json_out = "{\"heap_used\":" + std::to_string(mi.uordblks) +
+                         ",\"library_bytes\":" + std::to_string(gs_web::library_bytes(l)) + "}";
+        break;
+    }
     default: g_app.json_out.clear();
     }
     return g_app.json_out.c_str();

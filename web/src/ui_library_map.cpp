@@ -58,11 +58,12 @@ void draw_library_map(ui_context& ui, float height) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRectFilled(p0, ImVec2(p0.x + size.x, p0.y + size.y), IM_COL32(22, 22, 28, 255));
     dl->AddRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), IM_COL32(70, 70, 80, 255));
-    const float m = 12.0f;
-    const float sx = x1 > x0 ? (size.x - 2 * m) / (x1 - x0) : 0.0f, sy = y1 > y0 ? (size.y - 2 * m) / (y1 - y0) : 0.0f;
+    const float m = 12.0f, top_m = 26.0f;  // the legend runs along the top
+    const float sx = x1 > x0 ? (size.x - 2 * m) / (x1 - x0) : 0.0f;
+    const float sy = y1 > y0 ? (size.y - m - top_m) / (y1 - y0) : 0.0f;
     auto screen = [&](size_t i) {
         return ImVec2(p0.x + m + (sx > 0 ? (xy[2 * i] - x0) * sx : (size.x - 2 * m) / 2),
-                      p0.y + size.y - m - (sy > 0 ? (xy[2 * i + 1] - y0) * sy : (size.y - 2 * m) / 2));
+                      p0.y + size.y - m - (sy > 0 ? (xy[2 * i + 1] - y0) * sy : (size.y - m - top_m) / 2));
     };
     const ImVec2 mouse = ImGui::GetIO().MousePos;
     int nearest = -1;
