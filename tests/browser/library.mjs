@@ -204,6 +204,26 @@ async function main() {
         check('exportM3u(): the shown rows (genre jazz) as an extended M3U', m3u.startsWith('#EXTM3U') &&
               m3u_files.length === jazz.length && m3u_files.every((f) => jazz.includes(f)), m3u_files.join(', '));
         await lib(() => window.genrescope.library.setView({ sort: 'confidence', ascending: false }));
+        // And `genrescope library` on the same WAV files, when this build has it: the two CSVs row by row.
+        let probe = '';
+        try { execFileSync(cli, ['library'], { stdio: ['ignore', 'pipe', 'pipe'] }); } catch (e) { probe = String(e.stderr || ''); }
+        if (/unknown command/.test(probe)) {
+            console.log('genrescope library: not in this build; compared with classify --json only');
+        } else {
+            const native_out = path.join(out_dir, 'native_library');
+            execFileSync(cli, ['library', tmp, '--out', native_out], { stdio: ['ignore', 'ignore', 'pipe'] });
+            const nrows = parse_csv(fs.readFileSync(path.join(native_out, 'library.csv'), 'utf8'));
+            const nh = nrows[0] || [];
+            let lib_diff = 0, lib_ok = nrows.length - 1 === wavs.length;
+            for (const f of wavs) {
+                const n = nrows.find((x) => x[nh.indexOf('file')] === f.name);
+                const r = rows.find((x) => x[0] === f.name);
+                if (!n || !r || n[nh.indexOf('genre')] !== r[col('genre')]) { lib_ok = false; continue; }
+                pcols.forEach(([h, ci]) => { lib_diff = Math.max(lib_diff, Math.abs(Number(r[ci]) - Number(n[nh.indexOf(h)]))); });
+            }
+            check(`CSV agrees with genrescope library's library.csv on ${wavs.length} WAV files (genre, probabilities <= ${k_tolerance})`,
+                  lib_ok && lib_diff <= k_tolerance, `${nrows.length - 1} rows, max diff ${lib_diff.toExponential(1)}`);
+        }
         const json = JSON.parse(await lib(() => window.genrescope.library.exportJson()));
         check('JSON export: format, 20 items, map', json.format === 'genrescope-library' && json.items.length === 20 &&
               Array.isArray(json.map) && json.map.length === 18);
