@@ -18,5 +18,6 @@ int cmd_classify(int argc, char** argv);  // genrescope classify [--model M.onnx
 int cmd_calibrate(int argc, char** argv); // genrescope calibrate --model M.onnx RUN_DIR... (pooled validation temperature)
 int cmd_import(int argc, char** argv);    // genrescope import yamnet|compact_cnn FILE --out DIR
 int cmd_quantize(int argc, char** argv);  // genrescope quantize IN.onnx --out OUT.onnx (int8 weights)
+int cmd_library(int argc, char** argv);   // genrescope library DIR... [--out DIR] [--shard I/N] | --merge PART_DIR... --out DIR
 
 }  // namespace gs

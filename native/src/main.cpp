@@ -40,6 +40,14 @@ const char* kUsage =
     "  genrescope classify [--model models/default.onnx] [--json|--csv] [--threads N] FILES...\n"
     "      Genre probabilities per file (and per segment with --json); continues past bad files; exit 0 when\n"
     "      at least one file was classified.\n"
+    "  genrescope library DIR... [--out DIR (./library)] [--model M.onnx] [--threads N (all cores)] [--shard I/N]\n"
+    "      Classifies every audio file under the folders (recursive, sorted) like classify, with each track's\n"
+    "      embedding, and writes DIR/library.csv, library.json (embeddings, 2-D map), similar.csv, library.html and\n"
+    "      playlists/<genre>.m3u. Resumable: a journal (library.journal.jsonl) keeps every finished file, keyed by\n"
+    "      its content's sha256, so a rerun (or a run after kill -9) skips them. --shard I/N takes only the files\n"
+    "      whose name hashes to I mod N (for N machines or jobs).\n"
+    "  genrescope library --merge PART_DIR... --out DIR\n"
+    "      Joins the journals of --shard runs into one library (the same outputs as one run).\n"
     "  genrescope eval --model M.onnx --data DIR | --list FILE.csv [--split SPEC] [--set test|valid|train|all] [--json]\n"
     "      The trainer's metrics (segment and track level) for an existing model. --condition NAME re-scores\n"
     "      perturbed audio: mp3-128k | stereo-44k | gain-12db | noise-20db | excerpt-10s (robustness checks).\n"
@@ -98,9 +106,10 @@ int main(int argc, char** argv) {
     if (cmd == "calibrate") return gs::cmd_calibrate(argc - 2, argv + 2);
     if (cmd == "import") return gs::cmd_import(argc - 2, argv + 2);
     if (cmd == "quantize") return gs::cmd_quantize(argc - 2, argv + 2);
+    if (cmd == "library") return gs::cmd_library(argc - 2, argv + 2);
 #else
     if (cmd == "train" || cmd == "archs" || cmd == "classify" || cmd == "eval" || cmd == "calibrate" ||
-        cmd == "import" || cmd == "quantize") {
+        cmd == "import" || cmd == "quantize" || cmd == "library") {
         std::fprintf(stderr, "genrescope: '%s' needs the native build with libtorch and ONNX\n", cmd.c_str());
         return gs::kExitUsage;
     }
