@@ -38,7 +38,7 @@ void prepare_tick(void* arg) {
 void fail_job(app_state& s, const std::string& message) {
     s.error = (s.job.file.empty() ? std::string() : s.job.file + ": ") + message;
     std::printf("[genrescope] %s\n", s.error.c_str());
-    library_job_failed(s.library, s.job.job_id, message);
+    library_job_failed(s.library, s.job.job_id, message, emscripten_get_now());
     js_job_failed(s.job.job_id, s.error.c_str());
 }
 
@@ -49,7 +49,7 @@ void finish_job(app_state& s) {
     std::printf("[genrescope] %s: %s %.3f (%zu of %zu segments, %.0f ms)\n", s.job.file.c_str(),
                 s.job.card.labels[top].c_str(), s.job.probabilities[top], s.job.n_analysed(), s.job.n_segments(),
                 s.job.total_ms);
-    library_job_done(s.library, s.job);
+    library_job_done(s.library, s.job, emscripten_get_now());
     js_job_done(s.job.job_id, s.last_result_json.c_str());
 }
 

@@ -22,10 +22,10 @@ int index_of_job(const library_state& l, int job_id) {
     return -1;
 }
 
-void finish(library_state& l, size_t i) {
+void finish(library_state& l, double now_ms) {
     ++l.run_finished;
+    l.run_last_ms = now_ms;
     library_touch(l);
-    (void)i;
 }
 
 std::string lower(std::string s) {
@@ -142,7 +142,7 @@ void library_embedding(library_state& l, int job_id, const float* values, size_t
     l.emb_windows += n_windows;
 }
 
-void library_job_done(library_state& l, const file_job& j) {
+void library_job_done(library_state& l, const file_job& j, double now_ms) {
     const int idx = index_of_job(l, j.job_id);
     if (idx < 0) return;
     const size_t i = size_t(idx);
@@ -176,10 +176,10 @@ void library_job_done(library_state& l, const file_job& j) {
     l.emb_sum.shrink_to_fit();
     l.emb_windows = 0;
     l.stages[i] = library_stage::done;
-    finish(l, i);
+    finish(l, now_ms);
 }
 
-void library_job_failed(library_state& l, int job_id, const std::string& message) {
+void library_job_failed(library_state& l, int job_id, const std::string& message, double now_ms) {
     const int idx = index_of_job(l, job_id);
     if (idx < 0) return;
     const size_t i = size_t(idx);
@@ -195,7 +195,7 @@ void library_job_failed(library_state& l, int job_id, const std::string& message
     it.probabilities.clear();
     it.embedding.clear();
     l.stages[i] = library_stage::error;
-    finish(l, i);
+    finish(l, now_ms);
 }
 
 void library_cancelled(library_state& l, int index) {
@@ -235,8 +235,9 @@ bool library_busy(const library_state& l) {
 }
 
 double library_rate(const library_state& l, double now_ms) {
-    if (l.run_t0_ms < 0.0 || now_ms <= l.run_t0_ms || l.run_finished == 0) return 0.0;
-    return double(l.run_finished) * 1000.0 / (now_ms - l.run_t0_ms);
+    const double end = library_busy(l) ? now_ms : l.run_last_ms;
+    if (l.run_t0_ms < 0.0 || end <= l.run_t0_ms || l.run_finished == 0) return 0.0;
+    return double(l.run_finished) * 1000.0 / (end - l.run_t0_ms);
 }
 
 const std::vector<int>& library_view(library_state& l) {

@@ -38,6 +38,7 @@ struct library_state {
 
     // Throughput: when the queue started (after being idle) and the items finished since.
     double run_t0_ms = -1.0;
+    double run_last_ms = -1.0;           // when the last of them finished
     size_t run_finished = 0;
     bool cancelling = false;
 
@@ -65,8 +66,8 @@ void library_begin(library_state& l, int index, int job_id);  // decoding (the b
 void library_job_started(library_state& l, int job_id);       // the audio reached a file job: classifying
 // The embedding output of n_windows analysed windows of job_id (n_values = n_windows * dim).
 void library_embedding(library_state& l, int job_id, const float* values, size_t n_values, size_t n_windows);
-void library_job_done(library_state& l, const file_job& j);  // fills the item from a finished job
-void library_job_failed(library_state& l, int job_id, const std::string& message);
+void library_job_done(library_state& l, const file_job& j, double now_ms);  // fills the item from a finished job
+void library_job_failed(library_state& l, int job_id, const std::string& message, double now_ms);
 // Items still waiting become errors ("cancelled") when the bridge gives up on them.
 void library_cancelled(library_state& l, int index);
 void library_clear(library_state& l);
@@ -76,7 +77,7 @@ size_t library_count(const library_state& l, library_stage s);
 // Bytes the library's items hold (names, probabilities, tags, embeddings; capacities), for the memory check.
 size_t library_bytes(const library_state& l);
 bool library_busy(const library_state& l);
-// Files per second since the queue started and the seconds left at that rate (0 when unknown).
+// Files per second since the queue started (to now while busy, else to the last finish); 0 when unknown.
 double library_rate(const library_state& l, double now_ms);
 
 const std::vector<int>& library_view(library_state& l);   // filtered + sorted item indices
