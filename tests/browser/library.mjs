@@ -223,6 +223,21 @@ async function main() {
             }
             check(`CSV agrees with genrescope library's library.csv on ${wavs.length} WAV files (genre, probabilities <= ${k_tolerance})`,
                   lib_ok && lib_diff <= k_tolerance, `${nrows.length - 1} rows, max diff ${lib_diff.toExponential(1)}`);
+            // The embeddings, through the cosine distances: every pair in its similar.csv against the page's similar().
+            const sim_path = path.join(native_out, 'similar.csv');
+            if (fs.existsSync(sim_path)) {
+                const srows = parse_csv(fs.readFileSync(sim_path, 'utf8')).slice(1).filter((r) => r.length >= 4);
+                const page_sim = await lib((names) => Object.fromEntries(names.map((f) => [f, window.genrescope.library.similar(f, 100)])),
+                                           [...new Set(srows.map((r) => r[0]))]);
+                let dmax = 0, missing = 0;
+                for (const [f, , g, d] of srows) {
+                    const hit = (page_sim[f] || []).find((x) => x.file === g);
+                    if (!hit) { ++missing; continue; }
+                    dmax = Math.max(dmax, Math.abs(hit.distance - Number(d)));
+                }
+                check(`similar songs' cosine distances agree with genrescope library's similar.csv (<= ${k_tolerance})`,
+                      srows.length > 0 && missing === 0 && dmax <= k_tolerance, `${srows.length} pairs, max diff ${dmax.toExponential(1)}`);
+            }
         }
         const json = JSON.parse(await lib(() => window.genrescope.library.exportJson()));
         check('JSON export: format, 20 items, map', json.format === 'genrescope-library' && json.items.length === 20 &&
