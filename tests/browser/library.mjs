@@ -156,6 +156,9 @@ async function main() {
         check('text filter (case-insensitive)', text_view.length === 4, text_view.join(', '));
         await lib(() => window.genrescope.library.setView({ sort: 'confidence', ascending: false }));
         await screenshot(page, 'library_table.png', 'library table');
+        const kept = await lib(() => window.genrescope.library.view());
+        check('the table drawn with the API\'s sort keeps it (confidence, descending)', kept.sort === 'confidence' &&
+              kept.ascending === false && kept.files.join() === by_conf.join());
 
         // ---- CSV export vs the state and the CLI ----
         const csv = await lib(() => window.genrescope.library.exportCsv());

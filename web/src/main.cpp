@@ -185,6 +185,7 @@ EMSCRIPTEN_KEEPALIVE const char* gs_library_set_view(const char* sort, int ascen
     l.genre_filter = gi;
     l.text_filter = str(text);
     g_app.ui.library_filter_sync = true;
+    g_app.ui.library_sort_sync = true;
     gs_web::library_touch(l);
     return g_app.json_out.c_str();
 }

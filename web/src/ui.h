@@ -33,6 +33,7 @@ struct ui_context {
     bool show_library = false;        // the library replaces the feature view (switched on by a library add)
     size_t library_seen = 0;          // items when last drawn (a growing library opens the panel)
     bool library_filter_sync = false; // the view was set through the API: copy its text filter into the box
+    bool library_sort_sync = false;   // ... and show its sort column in the table's headers
     bool library_table_init = false;  // the table's first sort specs (none) were consumed
     char library_filter[128] = "";
     bool map_dragging = false;        // a box selection on the map

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "imgui_internal.h"  // TableSetColumnSortDirection: the headers show a sort set through the API
 #include "js_calls.h"
 #include "library.h"
 #include "ui_internal.h"
@@ -158,6 +159,15 @@ void draw_table(ui_context& ui, float height) {
     ImGui::TableSetupColumn("outside", ImGuiTableColumnFlags_WidthStretch, 0.8f, col_outside);
     ImGui::TableSetupColumn("second genre", ImGuiTableColumnFlags_WidthStretch, 1.3f, col_second);
     ImGui::TableHeadersRow();
+    if (ui.library_sort_sync && ui.library_table_init) {
+        ui.library_sort_sync = false;
+        // One call: not appending clears every other column's sort.
+        if (l.sort_column >= 0)
+            ImGui::TableSetColumnSortDirection(l.sort_column, l.ascending ? ImGuiSortDirection_Ascending
+                                                                          : ImGuiSortDirection_Descending, false);
+        else
+            ImGui::TableSetColumnSortDirection(0, ImGuiSortDirection_None, false);
+    }
     apply_sort_specs(ui);
     const std::vector<int>& view = library_view(l);
     ImGuiListClipper clipper;
