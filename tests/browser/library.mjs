@@ -261,6 +261,10 @@ async function main() {
         }, null, { timeout: 60000 }).then(() => true, () => false);
         check('selecting a song re-opens its File in the single-song view', reopened);
         await screenshot(page, 'library_map.png', 'library map');
+        await page.setViewportSize({ width: 390, height: 844 });  // a phone: one column, the library under the verdict
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await screenshot(page, 'library_narrow.png', 'narrow library');
+        await page.setViewportSize({ width: 1280, height: 800 });
 
         // ---- several dropped files go to the library; Cancel ----
         await lib(() => window.genrescope.library.clear());

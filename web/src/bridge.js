@@ -333,6 +333,8 @@
             drop.collect().then(library_from_ui, (err) => show_status('Reading the dropped folder: ' + message_of(err)));
     });
     window.addEventListener('paste', (e) => {
+        const pasted = e.clipboardData ? Array.from(e.clipboardData.files || []) : [];
+        if (pasted.length > 1) return library_from_ui(gs_library.from_picker(pasted, false));  // several: the library
         const file = first_file(e.clipboardData && e.clipboardData.files);
         if (file) return from_ui(file);
         const text = e.clipboardData ? e.clipboardData.getData('text').trim() : '';

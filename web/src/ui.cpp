@@ -52,7 +52,7 @@ void draw_toolbar(ui_context& ui, bool narrow) {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Several files: classified one by one into the library");
     ImGui::SameLine();
     if (ImGui::Button("Open folder...")) js_library_open_folder();
-    ImGui::SameLine();
+    if (!narrow) ImGui::SameLine();
     char lib_label[48];
     std::snprintf(lib_label, sizeof lib_label, "Library (%zu)###library", s.library.items.size());
     ImGui::Checkbox(lib_label, &ui.show_library);
