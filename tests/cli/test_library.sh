@@ -128,7 +128,21 @@ check "merge exits 0 (got $rc)" [ "$rc" = 0 ]
 check "merged CSV == one run's (sorted)" cmp -s <(sort "$work/merged/library.csv") "$work/ref.sorted"
 check "merged library.json has the map" node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); process.exit(j.map && j.map.length===Number(process.argv[2]) ? 0 : 1)' "$work/merged/library.json" "$n_good"
 
-# 7. Usage and refusal.
+# 7. A model whose card names no embedding output: results, but no embeddings, no map, no similar songs, and it says so.
+mkdir -p "$work/noemb" "$work/few"
+cp "$repo/models/default.onnx" "$work/noemb/model.onnx"
+node -e 'const fs=require("fs"); const c=JSON.parse(fs.readFileSync(process.argv[1],"utf8")); delete c.embedding;
+if (c.training && c.training.backbone) delete c.training.backbone.embedding; fs.writeFileSync(process.argv[2], JSON.stringify(c));' \
+    "$repo/models/default.json" "$work/noemb/model.json"
+cp "$music"/blues.00005-10s-16s.wav "$music"/rock.00005-10s-16s.wav "$music"/jazz.00005-8s.mp3 "$work/few/"
+"$bin" library "$work/few" --model "$work/noemb/model.onnx" --out "$work/noemb_out" 2> "$work/noemb.err"; rc=$?
+check "no embedding output: exit 0 and says so (exit $rc)" [ "$rc" = 0 ] && grep -q "no embeddings" "$work/noemb.err"
+check "no embedding output: 3 done, no embeddings, no map" node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
+process.exit(j.items.filter(i=>i.status==="done").length===3 && j.items.every(i=>!i.embedding||!i.embedding.length) && !(j.map&&j.map.length) ? 0 : 1)' "$work/noemb_out/library.json"
+check "no embedding output: similar.csv has only its header" [ "$(grep -c . "$work/noemb_out/similar.csv")" = 1 ]
+check "no embedding output: the page says why there is no map" grep -q "names no embedding output" "$work/noemb_out/library.html"
+
+# 8. Usage and refusal.
 "$bin" library 2>/dev/null; check "no folders: exit 2" [ $? = 2 ]
 "$bin" library "$music" --shard 2/2 2>/dev/null; check "--shard 2/2: exit 2" [ $? = 2 ]
 "$bin" library --merge "$work/s0" 2>/dev/null; check "--merge without --out: exit 2" [ $? = 2 ]
