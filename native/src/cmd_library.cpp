@@ -1,6 +1,8 @@
 // cmd_library.cpp: `genrescope library`: classifies a whole music library (resumable, parallel, sharded) and writes its tables, map, playlists and page.
 #include <torch/torch.h>
 
+#include <sys/file.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,6 +50,18 @@ void say(const std::string& line) {
     std::FILE* f = progress_stream();
     std::fprintf(f, "genrescope library: %s\n", line.c_str());
     std::fflush(f);
+}
+
+// One run per output folder at a time (a second one would interleave the journal and the outputs): an
+// exclusive flock on OUT/library.lock, held until the process exits.
+std::string lock_folder(const std::string& out) {
+    const int fd = open((out + "/library.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return out + ": cannot create library.lock";
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return out + ": another genrescope library run is writing this folder";
+    }
+    return "";
 }
 
 std::string journal_path(const std::string& out) { return out + "/library.journal.jsonl"; }
@@ -146,6 +160,11 @@ int run_merge(const std::vector<std::string>& parts, const std::string& out, int
     }
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
+    const std::string lock_err = lock_folder(out);
+    if (!lock_err.empty()) {
+        say(lock_err);
+        return kExitFailure;
+    }
     std::vector<journal_entry> merged;
     for (auto& kv : by_name) merged.push_back(std::move(kv.second));
     say("merged " + std::to_string(parts.size()) + " parts: " + std::to_string(merged.size()) + " files");
@@ -171,10 +190,17 @@ int cmd_library(int argc, char** argv) {
     const std::string out = a.get("out", "library");
     if (a.has("merge")) return run_merge(a.positional(), out, threads);
 
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    std::string err = ec ? out + ": cannot create the output folder (" + ec.message() + ")" : lock_folder(out);
+    if (!err.empty()) {
+        say(err);
+        return kExitFailure;
+    }
     torch::set_num_threads(1);  // one intra-op thread per worker: the parallelism is over files
     const std::string model_path = a.get("model", GENRESCOPE_DEFAULT_MODEL);
     loaded_model first;
-    std::string err = load_model(model_path, first);
+    err = load_model(model_path, first);
     if (err.empty() && !first.card.features.frame_local()) err = "the model's features are not frame-local (top_db/ref=max)";
     std::string model_sha;
     if (err.empty()) err = sha256_file_hex(model_path, model_sha);
@@ -201,12 +227,6 @@ int cmd_library(int argc, char** argv) {
         if (library_shard_of(f.name, shard_n) == shard_i) files.push_back(f);
     }
 
-    std::error_code ec;
-    std::filesystem::create_directories(out, ec);
-    if (ec) {
-        say(out + ": cannot create the output folder (" + ec.message() + ")");
-        return kExitFailure;
-    }
     json_value old_header;
     std::vector<journal_entry> old_entries;
     bool exists = false;

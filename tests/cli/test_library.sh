@@ -106,6 +106,19 @@ analysed=$(sed -n 's/.*: \([0-9]*\) analysed, \([0-9]*\) skipped.*/\1 \2/p' "$wo
 check "resume analyses only the rest ($analysed; $in_journal were done)" [ "${analysed#* }" -ge "$in_journal" ] && [ "${analysed% *}" -le $((n_all - in_journal)) ]
 check "resumed CSV == uninterrupted CSV" cmp -s "$work/killed/library.csv" "$work/ref/library.csv"
 
+# 4b. One run per output folder: a second one while the first is running is refused (library.lock).
+"$bin" library "$music" --out "$work/locked" --threads 1 2> /dev/null &
+pid=$!
+for _ in $(seq 1 600); do [ -e "$work/locked/library.journal.jsonl" ] && break; sleep 0.05; done
+"$bin" library "$music" --out "$work/locked" --threads 1 2> "$work/second.err"; rc=$?
+first_alive=0; kill -0 "$pid" 2>/dev/null && first_alive=1
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+if [ "$first_alive" = 1 ]; then
+    check "a second run into a folder being written is refused (exit $rc)" [ "$rc" = 1 ] && grep -q "another genrescope library run" "$work/second.err"
+else
+    echo "SKIP second-run refusal: the first run had finished already"
+fi
+
 # 5. A file whose content changed is redone: blues's name now holds the jazz clip with one sample changed near
 #    its end (new content, so not found in the journal by its sha256).
 cp -r "$work/ref" "$work/changed"; cp -r "$music" "$work/music2"
