@@ -32,7 +32,8 @@ int cmd_train(int argc, char** argv) {
                 "lr", "weight-decay", "warmup-epochs", "label-smoothing", "mixup", "spec-augment", "gain-db", "noise-prob",
                 "noise-texture", "band-limit", "teacher", "teacher-weight", "teacher-temp",
                 "crops-per-track", "ema", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align",
-                "backbone", "head", "head-hidden", "head-dropout", "head-loss", "bags-per-track", "hop-s", "augment-copies", "pretrained-dir", "segment-s"},
+                "backbone", "head", "head-hidden", "head-dropout", "head-loss", "bags-per-track", "hop-s", "augment-copies", "pretrained-dir", "segment-s",
+                "dist-backend", "dist-timeout"},
                
 {"resume", "quiet", "freeze", "head-standardize"});
     train_options o;
@@ -77,9 +78,15 @@ int cmd_train(int argc, char** argv) {
     o.bags_per_track = a.get_int("bags-per-track", 8, 1, 10000);
     o.pretrained_dir = a.get("pretrained-dir", GENRESCOPE_PRETRAINED_DIR);
     o.backbone_segment_s = a.get_double("segment-s", 0, 0, 600);
+    o.dist_backend = a.get("dist-backend");
+    o.dist_timeout_s = a.get_double("dist-timeout", 300, 1, 86400);
     o.teacher.model_path = a.get("teacher");
     o.teacher.weight = a.get_double("teacher-weight", 0.5, 0, 1);
     o.teacher.temperature = a.get_double("teacher-temp", 2, 0.1, 100);
+    if (!o.dist_backend.empty() && o.dist_backend != "gloo" && o.dist_backend != "nccl" && a.error().empty()) {
+        std::fprintf(stderr, "genrescope train: --dist-backend must be gloo or nccl\n");
+        return kExitUsage;
+    }
     if (o.device != "auto" && o.device != "cpu" && o.device != "cuda" && a.error().empty()) {
         std::fprintf(stderr, "genrescope train: --device must be auto, cpu or cuda\n");
         return kExitUsage;

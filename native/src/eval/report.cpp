@@ -51,6 +51,7 @@ json_value run_info::to_json(const std::vector<std::string>& labels) const {
     if (seed <= (1ull << 53)) j.set("seed", static_cast<unsigned long long>(seed));
     else j.set("seed", std::to_string(seed));
     j.set("device", device);
+    if (world_size > 1) j.set("distributed", json_value::object({{"world_size", world_size}, {"backend", dist_backend}}));
     j.set("epochs", epochs);
     j.set("wall_time_s", number_or_null(wall_time_s));
     j.set("segments_per_s", number_or_null(segments_per_s));

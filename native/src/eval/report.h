@@ -38,6 +38,8 @@ struct run_info {
     std::vector<skipped_file> skipped;
     uint64_t seed = 0;
     std::string device;           // e.g. "cuda:0 (NVIDIA H100)" or "cpu"
+    int world_size = 1;           // data-parallel processes (distributed.h); 1 = one process
+    std::string dist_backend;     // their c10d backend ("gloo", "nccl") when world_size > 1
     int epochs = 0;
     double wall_time_s = std::numeric_limits<double>::quiet_NaN();
     double segments_per_s = std::numeric_limits<double>::quiet_NaN();  // training throughput

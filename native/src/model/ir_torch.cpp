@@ -105,7 +105,16 @@ torch::Tensor ir_module_impl::run_node(const ir_node& n, const std::vector<torch
         case ir_op::reduce_max: return x.amax(n.get_int("axis"));
         case ir_op::flatten: return x.flatten(1);
         case ir_op::linear: return torch::linear(x, param(n, "weight"), param(n, "bias"));
-        case ir_op::dropout: return torch::dropout(x, n.get_float("p", 0.5), is_training());
+        case ir_op::dropout: {
+            const double p = n.get_float("p", 0.5);
+            if (!is_training() || slice_rows_ <= x.size(0) || p <= 0.0 || p >= 1.0) return torch::dropout(x, p, is_training());
+            // The global batch's mask (the draws torch::dropout makes: bernoulli(1 - p) / (1 - p) over the
+            // whole tensor), this slice's rows of it.
+            std::vector<int64_t> shape = x.sizes().vec();
+            shape[0] = slice_rows_;
+            const torch::Tensor noise = torch::empty(shape, x.options()).bernoulli_(1.0 - p).div_(1.0 - p);
+            return x * noise.narrow(0, slice_first_, x.size(0));
+        }
         case ir_op::add: return x + in.at(1);
         case ir_op::concat: return torch::cat(in, n.get_int("axis", 1));
         case ir_op::to_sequence: return x.squeeze(1).permute({2, 0, 1}).contiguous();

@@ -47,6 +47,15 @@ public:
     // Returns "", or why a node could not be compacted (training goes on without it).
     std::string compact_recurrent_weights();
 
+    // Data-parallel training: this process's input is rows [first_row, first_row + N) of a global batch of
+    // `global_rows`. Dropout then draws its mask for the whole global batch and keeps its rows, so every rank
+    // draws what one process would (same seed, same number of draws) and the ranks' masks are that process's.
+    // global_rows 0 (the default): torch::dropout on the input as it is.
+    void set_batch_slice(int64_t global_rows, int64_t first_row) {
+        slice_rows_ = global_rows;
+        slice_first_ = first_row;
+    }
+
 private:
     torch::Tensor run_node(const ir_node& n, const std::vector<torch::Tensor>& in);
     const torch::Tensor& param(const ir_node& n, const char* name) const;
@@ -55,6 +64,7 @@ private:
     ir_graph graph_;
     std::map<std::string, torch::Tensor> params_;  // by IR full name
     std::map<std::string, std::vector<int64_t>> shapes_;
+    int64_t slice_rows_ = 0, slice_first_ = 0;
 };
 TORCH_MODULE_IMPL(ir_module, ir_module_impl);
 

@@ -228,6 +228,8 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     }
     info.seed = static_cast<uint64_t>(ctx.options.seed);
     info.device = ctx.device_name;
+    info.world_size = ctx.dist_world;
+    info.dist_backend = ctx.dist_backend;
     info.epochs = st.epoch;
     info.wall_time_s = ctx.total_seconds;
     double rate = 0;
@@ -345,6 +347,10 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     tr.set("epochs", st.epoch);
     tr.set("best_epoch", st.best_epoch);
     tr.set("seed", ctx.options.seed);
+    if (ctx.dist_world > 1) {
+        tr.set("distributed", json_value::object({{"world_size", ctx.dist_world}, {"backend", ctx.dist_backend},
+                                                  {"batch_norm", "per-rank batch statistics; running statistics averaged over the ranks each epoch"}}));
+    }
     tr.set("level_align", ctx.options.level_align == 1);
     if (ctx.backbone.is_null()) {  // a head on cached backbone embeddings sees no augmented audio
         json_value aug = json_value::object();

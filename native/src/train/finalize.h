@@ -1,6 +1,8 @@
 // finalize.h: the state shared by the training loop and the finishing steps (evaluation, report, export, card).
 #pragma once
 
+#include <functional>
+
 #include <torch/torch.h>
 
 #include <string>
@@ -36,6 +38,12 @@ struct train_context {
                                                         // temperature is fitted and tracks scored with it
     double total_seconds = 0;
     teacher_summary teacher;           // arch empty: trained without a teacher
+    // Data-parallel runs: this process's rank, the number of processes, the c10d backend; and a barrier over
+    // them (prepare_data: each rank computes its share of the feature cache, then all read it). world 1: none.
+    int dist_rank = 0;
+    int dist_world = 1;
+    std::string dist_backend;
+    std::function<std::string()> dist_barrier;
     json_value backbone;               // null, or the pretrained backbone the model is built on (train
                                        // --backbone): its name, source, licence, weights' sha256, head; the
                                        // card then carries the whole graph (the arch is not in archs.h)

@@ -31,6 +31,18 @@ std::string prepare_data(const train_options& o, const arch_info& arch, train_co
     cache_stats stats;
     const std::string cache = o.cache_dir == "none" ? "" : (o.cache_dir.empty() ? default_feature_cache_dir() : o.cache_dir);
     if (!o.quiet) std::fprintf(stderr, "features: %zu tracks (%s)...\n", paths.size(), to_string(ctx.config.kind));
+    if (ctx.dist_world > 1 && !cache.empty() && ctx.dist_barrier) {
+        // Data-parallel: each rank computes every dist_world-th track into the shared cache, then all read it
+        // (one machine, or a cache folder on a shared file system; --cache-dir none: every rank computes all).
+        std::vector<std::string> share;
+        for (size_t i = static_cast<size_t>(ctx.dist_rank); i < paths.size(); i += static_cast<size_t>(ctx.dist_world)) share.push_back(paths[i]);
+        std::vector<track_features> unused;
+        std::vector<std::string> share_errors;
+        cache_stats share_stats;
+        err = compute_features_cached(share, ctx.config, cache, o.threads, unused, share_errors, share_stats);
+        if (err.empty()) err = ctx.dist_barrier();
+        if (!err.empty()) return err;
+    }
     err = compute_features_cached(paths, ctx.config, cache, o.threads, feats, errors, stats);
     if (!err.empty()) return err;
     for (const std::string& e : errors) {

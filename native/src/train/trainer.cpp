@@ -1,6 +1,7 @@
 // trainer.cpp: `genrescope train`: prepares the data, runs the training loop with checkpoints, then finalises.
 //
-// (data preparation: prepare.cpp)   [SECTION] training loop   [SECTION] checkpoints   [SECTION] run_training
+// (data preparation: prepare.cpp; checkpoints: checkpoint.cpp; distributed: distributed.cpp)
+// [SECTION] training loop   [SECTION] run_training
 #include "train/trainer.h"
 
 #include <ATen/autocast_mode.h>
@@ -25,6 +26,9 @@
 #include "train/device_batch.h"
 #include "train/finalize.h"
 #include "train/backbone_train.h"
+#include "train/checkpoint.h"
+#include "train/distributed.h"
+#include "train/kfold.h"
 #include "train/heap_reuse.h"
 #include "train/prepare.h"
 #include "train/train_data.h"
@@ -74,180 +78,31 @@ private:
     bool tty_;
 };
 
-// [SECTION] checkpoints -----------------------------------------------------------------------------------
-
-std::string save_checkpoint(const std::string& path, ir_module& model, torch::optim::Optimizer& opt,
-                            const weight_ema& ema, const train_state& st) {
-    try {
-        torch::serialize::OutputArchive ar;
-        torch::serialize::OutputArchive model_ar, opt_ar, best_ar;
-        model->save(model_ar);
-        opt.save(opt_ar);
-        if (ema.enabled()) {
-            torch::serialize::OutputArchive ema_ar;
-            ema.save(ema_ar);
-            ar.write("ema", ema_ar);
-        }
-        for (const auto& [name, values] : st.best_weights) {
-            best_ar.write(name, torch::from_blob(const_cast<float*>(values.data()), {static_cast<int64_t>(values.size())},
-                                                 torch::kFloat32).clone());
-        }
-        ar.write("model", model_ar);
-        ar.write("optimizer", opt_ar);
-        ar.write("best", best_ar);
-        ar.write("epoch", c10::IValue(static_cast<int64_t>(st.epoch)));
-        ar.write("step", c10::IValue(static_cast<int64_t>(st.step)));
-        ar.write("best_epoch", c10::IValue(static_cast<int64_t>(st.best_epoch)));
-        ar.write("best_metric", c10::IValue(st.best_metric));
-        ar.write("history", c10::IValue(st.history_json));
-        const std::string tmp = path + ".tmp";
-        ar.save_to(tmp);
-        fs::rename(tmp, path);
-    } catch (const std::exception& e) {
-        return std::string("cannot write checkpoint: ") + e.what();
-    }
-    return "";
-}
-
-std::string load_checkpoint(const std::string& path, ir_module& model, torch::optim::Optimizer& opt, weight_ema& ema,
-                            train_state& st) {
-    try {
-        torch::serialize::InputArchive ar, model_ar, opt_ar, best_ar;
-        ar.load_from(path);
-        ar.read("model", model_ar);
-        ar.read("optimizer", opt_ar);
-        ar.read("best", best_ar);
-        model->load(model_ar);
-        opt.load(opt_ar);
-        if (ema.enabled()) {
-            torch::serialize::InputArchive ema_ar;
-            if (!ar.try_read("ema", ema_ar)) return "checkpoint " + path + " has no weight average (trained without --ema)";
-            const std::string e = ema.load(ema_ar);
-            if (!e.empty()) return "checkpoint " + path + ": " + e;
-        }
-        c10::IValue v;
-        ar.read("epoch", v);
-        st.epoch = static_cast<int>(v.toInt());
-        ar.read("step", v);
-        st.step = v.toInt();
-        ar.read("best_epoch", v);
-        st.best_epoch = static_cast<int>(v.toInt());
-        ar.read("best_metric", v);
-        st.best_metric = v.toDouble();
-        ar.read("history", v);
-        st.history_json = v.toStringRef();
-        const std::string herr = history_from_json(st.history_json, st);
-        if (!herr.empty()) return "checkpoint history: " + herr;
-        st.best_weights.clear();
-        for (const auto& [name, unused] : model->weights()) {
-            torch::Tensor t;
-            best_ar.read(name, t);
-            st.best_weights[name].assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-        }
-    } catch (const std::exception& e) {
-        return std::string("cannot read checkpoint ") + path + ": " + e.what();
-    }
-    return "";
-}
-
 }  // namespace
 
 // [SECTION] run_training -----------------------------------------------------------------------------------
 
 namespace {
-int run_single(const train_options& o);
+int run_single(const train_options& o, dist_group& dist);
 
-// Reads and parses DIR/report.json; false when it is missing or not JSON.
-bool read_report(const std::string& dir, json_value& rep) {
-    std::string text;
-    return read_text_file(dir + "/report.json", text).empty() && json_parse(text, rep).empty();
-}
-
-// How far a fold's run folder got: nothing yet, a checkpoint to continue from, or finished (a readable
-// report.json written after the last checkpoint, by the same architecture and split; then it is left in
-// `report`).
-enum class fold_progress { none, checkpoint, finished };
-
-fold_progress fold_progress_of(const std::string& dir, const std::string& arch, const std::string& split,
-                               json_value& report) {
-    std::error_code ec;
-    const std::string ckpt = dir + "/checkpoint.pt";
-    if (!fs::exists(ckpt, ec)) return fold_progress::none;
-    const auto t_ckpt = fs::last_write_time(ckpt, ec);
-    if (ec) return fold_progress::checkpoint;
-    const auto t_report = fs::last_write_time(dir + "/report.json", ec);
-    if (ec || t_report < t_ckpt || !read_report(dir, report)) return fold_progress::checkpoint;
-    const json_value& info = report["info"];
-    if (info["arch"].as_string() != arch || info["split"].as_string().rfind(split + ":", 0) != 0) {
-        return fold_progress::checkpoint;  // load_checkpoint or training will then say what does not match
-    }
-    return fold_progress::finished;
-}
-
-// "kfold:K" (no fold index): trains every fold in RUN/fold_I and writes RUN/kfold_summary.json (mean +- std).
-// With --resume a stopped k-fold run continues where it stopped: finished folds are read, not retrained; the
-// fold with a checkpoint continues from it; the others start fresh.
-int run_all_folds(const train_options& o, int k) {
-    const std::string base = o.run_dir.empty() ? "runs/" + o.arch : o.run_dir;
-    std::vector<double> seg_acc, track_acc, track_f1;
-    json_value folds = json_value::array();
-    if (!o.teacher.model_path.empty() && o.teacher.model_path.find("{fold}") == std::string::npos) {
-        std::fprintf(stderr, "warning: one teacher for all %d folds: the folds' test scores are only honest if it never "
-                             "saw any of their test tracks (use {fold} in --teacher for a teacher per fold)\n", k);
-    }
-    for (int i = 0; i < k; ++i) {
-        train_options f = o;
-        f.split = "kfold:" + std::to_string(k) + ":" + std::to_string(i);
-        f.run_dir = base + "/fold_" + std::to_string(i);
-        for (size_t at; (at = f.teacher.model_path.find("{fold}")) != std::string::npos;) {
-            f.teacher.model_path.replace(at, 6, std::to_string(i));
-        }
-        json_value rep;
-        const fold_progress progress =
-            o.resume ? fold_progress_of(f.run_dir, o.arch, f.split, rep) : fold_progress::none;
-        f.resume = progress == fold_progress::checkpoint;
-        if (progress == fold_progress::finished) {
-            std::fprintf(stderr, "fold %d of %d: finished earlier, kept (%s/report.json)\n", i + 1, k, f.run_dir.c_str());
-        } else {
-            if (!o.quiet) std::fprintf(stderr, "=== fold %d of %d ===\n", i + 1, k);
-            const int rc = run_single(f);
-            if (rc != 0) return rc;
-            if (!read_report(f.run_dir, rep)) {
-                std::fprintf(stderr, "genrescope train: cannot read %s/report.json\n", f.run_dir.c_str());
-                return 1;
-            }
-        }
-        const json_value& t = rep["metrics"]["test"];
-        seg_acc.push_back(t["segment"]["accuracy"].as_number(NAN));
-        track_acc.push_back(t["track"]["accuracy"].as_number(NAN));
-        track_f1.push_back(t["track"]["macro_f1"].as_number(NAN));
-        json_value fj = json_value::object();
-        fj.set("fold", i);
-        fj.set("run_dir", f.run_dir);
-        fj.set("test_segment_accuracy", seg_acc.back());
-        fj.set("test_track_accuracy", track_acc.back());
-        fj.set("test_track_macro_f1", track_f1.back());
-        folds.push_back(fj);
-    }
-    json_value summary = json_value::object();
-    summary.set("arch", o.backbone.empty() ? o.arch : "backbone " + o.backbone + " + " + o.head + " head");
-    summary.set("protocol", "stratified " + std::to_string(k) + "-fold cross-validation by track");
-    summary.set("folds", folds);
-    summary.set("test_segment_accuracy", summarize_folds(seg_acc).to_json());
-    summary.set("test_track_accuracy", summarize_folds(track_acc).to_json());
-    summary.set("test_track_macro_f1", summarize_folds(track_f1).to_json());
-    std::ofstream(base + "/kfold_summary.json") << json_write(summary, 2) << "\n";
-    const mean_std ta = summarize_folds(track_acc), tf = summarize_folds(track_f1);
-    std::printf("%s, %d-fold: test track accuracy %.4f +- %.4f, macro-F1 %.4f +- %.4f (%s/kfold_summary.json)\n",
-                o.arch.c_str(), k, ta.mean, ta.std, tf.mean, tf.std, base.c_str());
-    return 0;
-}
 }  // namespace
 
 int run_training(const train_options& o) {
     // Without this, CPU training spends most of its time in page faults (heap_reuse.h).
     const std::string heap = keep_large_blocks_on_heap();
     if (!heap.empty() && !o.quiet) std::fprintf(stderr, "note: %s (CPU training may be slower)\n", heap.c_str());
+    // Data-parallel when WORLD_SIZE > 1 (one group for every fold of a k-fold run): one process per GPU
+    // (LOCAL_RANK) or per share of the CPU cores.
+    dist_group dist;
+    const bool want_cuda = o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available());
+    std::string err = dist.init_from_env(o.dist_backend, want_cuda, o.dist_timeout_s);
+    if (err.empty() && dist.active() && !o.backbone.empty()) {
+        err = "distributed: heads on a pretrained backbone train in one process (they take seconds); run without WORLD_SIZE > 1";
+    }
+    if (!err.empty()) {
+        std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+        return err.find("heads on") != std::string::npos ? 2 : 1;
+    }
     int k = 0;
     char tail = 0;
     if (std::sscanf(o.split.c_str(), "kfold:%d%c", &k, &tail) == 1) {
@@ -255,9 +110,9 @@ int run_training(const train_options& o) {
             std::fprintf(stderr, "genrescope train: kfold:K needs 2 <= K <= 100\n");
             return 2;
         }
-        return run_all_folds(o, k);
+        return run_all_folds(o, k, dist, run_single);
     }
-    return run_single(o);
+    return run_single(o, dist);
 }
 
 namespace {
@@ -273,8 +128,9 @@ void set_cuda_autocast(bool on) {
 #endif
 }
 
-int run_single(const train_options& o) {
-    if (!o.backbone.empty()) return run_backbone_single(o);  // a head on a frozen pretrained network
+int run_single(const train_options& o_given, dist_group& dist) {
+    if (!o_given.backbone.empty()) return run_backbone_single(o_given);  // a head on a frozen pretrained network
+    train_options o = o_given;
     const auto t_start = std::chrono::steady_clock::now();
     arch_info arch;
     std::string err = find_arch(o.arch, o.feature, arch);
@@ -287,17 +143,24 @@ int run_single(const train_options& o) {
     const int batch = o.batch_size > 0 ? o.batch_size : arch.batch_size;
     const double base_lr = o.learning_rate > 0 ? o.learning_rate : arch.learning_rate;
     const double wd = o.weight_decay >= 0 ? o.weight_decay : arch.weight_decay;
-    torch::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-    torch::Device device(torch::kCPU);
-    if (o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available())) {
-        if (!torch::cuda::is_available()) {
-            std::fprintf(stderr, "genrescope train: --device cuda but this libtorch has no CUDA device\n");
-            return 2;
-        }
-        device = torch::Device(torch::kCUDA);
+    const bool want_cuda = o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available());
+    if (want_cuda && !torch::cuda::is_available()) {
+        std::fprintf(stderr, "genrescope train: --device cuda but this libtorch has no CUDA device\n");
+        return 2;
     }
+    if (dist.rank() != 0) o.quiet = true;  // only rank 0 logs
+    const char* local_world_env = std::getenv("LOCAL_WORLD_SIZE");
+    const int local_world = std::max(1, local_world_env ? std::atoi(local_world_env) : dist.world());
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(o.threads > 0 ? o.threads : std::max(1, cores / local_world));
+    torch::Device device(torch::kCPU);
+    if (want_cuda) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist.active() ? dist.local_rank() : 0));
 
     train_context ctx;
+    ctx.dist_rank = dist.rank();
+    ctx.dist_world = dist.world();
+    ctx.dist_backend = dist.active() ? dist.backend() : "";
+    ctx.dist_barrier = [&dist]() { return dist.barrier(); };
     ctx.arch = arch;
     ctx.options = o;
     ctx.options.level_align = o.level_align >= 0 ? o.level_align : (arch.level_align ? 1 : 0);
@@ -389,6 +252,15 @@ int run_single(const train_options& o) {
         }
         if (!o.quiet) std::fprintf(stderr, "resumed after epoch %d (best valid track accuracy %.4f)\n", st.epoch, st.best_metric);
     }
+    // Every rank starts from rank 0's weights (the same seed gives the same ones; this makes sure).
+    if (!(err = dist.broadcast(model->parameters())).empty() || !(err = dist.broadcast(model->buffers())).empty()) {
+        std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+        return 1;
+    }
+    if (dist.active() && !o.quiet) {
+        std::fprintf(stderr, "distributed: %d processes over %s, a global batch of %d split across them\n", dist.world(),
+                     dist.backend().c_str(), batch);
+    }
     // After to(device) and any checkpoint load (both leave every weight in its own buffer).
     if (!(err = model->compact_recurrent_weights()).empty()) {
         std::fprintf(stderr, "note: recurrent weights not compacted (%s); cuDNN copies them at every step\n", err.c_str());
@@ -423,6 +295,17 @@ int run_single(const train_options& o) {
             sampler.plan(batch, rng, b);
             torch::Tensor x, y;
             batcher.materialize(b, x, y);
+            // Data-parallel: every rank draws and cuts the same global batch (mixup partners may lie in another
+            // rank's rows) and trains on its slice; its loss is weighted by its share, so the summed gradients
+            // are the global batch's.
+            int lo = 0, hi = b.n;
+            batch_slice(b.n, dist.rank(), dist.world(), lo, hi);
+            if (dist.active()) {
+                x = x.narrow(0, lo, hi - lo);
+                y = y.narrow(0, lo, hi - lo);
+                model->set_batch_slice(b.n, lo);
+            }
+            const int n_here = hi - lo;
             opt.zero_grad();
             torch::Tensor logits;
             if (device.is_cuda()) {
@@ -435,18 +318,22 @@ int run_single(const train_options& o) {
                 logits = model->forward(x);
             }
             torch::Tensor loss = -(y * torch::log_softmax(logits, 1)).sum(1).mean();
-            loss.backward();
+            (dist.active() ? loss * (static_cast<double>(n_here) / b.n) : loss).backward();
+            if (!(err = dist.allreduce_gradients(model->parameters())).empty()) {
+                std::fprintf(stderr, "\ngenrescope train: %s\n", err.c_str());
+                return 1;
+            }
             opt.step();
             ++st.step;
             ema.update(st.step);
             {
                 torch::NoGradGuard no_grad;
                 const torch::Tensor labels =
-                    batcher.upload(torch::from_blob(b.labels.data(), {b.n}, torch::kInt32)).to(torch::kInt64);
-                loss_acc.add_(loss.detach().to(torch::kFloat64) * b.n);
+                    batcher.upload(torch::from_blob(b.labels.data() + lo, {n_here}, torch::kInt32)).to(torch::kInt64);
+                loss_acc.add_(loss.detach().to(torch::kFloat64) * n_here);
                 correct_acc.add_(logits.detach().argmax(1).eq(labels).sum());
             }
-            seen += b.n;
+            seen += n_here;
             if (s % read_every != 0 && s != steps) continue;
             loss_sum = loss_acc.item<double>();
             correct = static_cast<double>(correct_acc.item<int64_t>());
@@ -463,6 +350,16 @@ int run_single(const train_options& o) {
             progress.update(epoch, epochs, s, steps, loss_sum / seen, correct / seen, rate, eta);
         }
         const double epoch_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        // Data-parallel: the epoch's sums over every rank; batch-norm running statistics averaged (each rank
+        // normalised its slice with the slice's own batch statistics during the epoch).
+        std::vector<double> sums = {loss_sum, correct, seen};
+        if (!(err = dist.sum(sums)).empty() || !(err = dist.average(model->buffers())).empty()) {
+            std::fprintf(stderr, "\ngenrescope train: %s\n", err.c_str());
+            return 1;
+        }
+        loss_sum = sums[0];
+        correct = sums[1];
+        seen = sums[2];
         epoch_record rec;
         rec.epoch = epoch;
         rec.train_loss = loss_sum / seen;
@@ -475,11 +372,19 @@ int run_single(const train_options& o) {
         const bool has_valid = !ctx.sets.valid.empty();
         ema.swap();  // with --ema, validate and keep the average; swapped back before the next epoch
         rec.valid_segment_accuracy = rec.valid_track_accuracy = NAN;
-        if (has_valid) {
-            set_predictions valid;
-            predict_set(model, ctx, ctx.sets.valid, device, false, valid);
-            rec.valid_segment_accuracy = valid.segment_accuracy;
-            rec.valid_track_accuracy = valid.track_accuracy;
+        if (has_valid) {  // rank 0 validates; every rank selects and stops on its numbers
+            std::vector<double> v = {NAN, NAN};
+            if (dist.rank() == 0) {
+                set_predictions valid;
+                predict_set(model, ctx, ctx.sets.valid, device, false, valid);
+                v = {valid.segment_accuracy, valid.track_accuracy};
+            }
+            if (!(err = dist.broadcast(v)).empty()) {
+                std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+                return 1;
+            }
+            rec.valid_segment_accuracy = v[0];
+            rec.valid_track_accuracy = v[1];
         }
         st.history.push_back(rec);
         const double metric = rec.valid_track_accuracy;
@@ -498,7 +403,11 @@ int run_single(const train_options& o) {
                          epoch, rec.valid_segment_accuracy, rec.valid_track_accuracy, st.best_metric, st.best_epoch,
                          epoch_s);
         }
-        if (!(err = save_checkpoint(ckpt, model, opt, ema, st)).empty()) {
+        if (dist.rank() == 0 && !(err = save_checkpoint(ckpt, model, opt, ema, st)).empty()) {
+            std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+            return 1;
+        }
+        if (!(err = dist.barrier()).empty()) {  // nobody runs ahead of the checkpoint --resume would use
             std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
             return 1;
         }
@@ -511,7 +420,13 @@ int run_single(const train_options& o) {
     // The penultimate layer as a second ONNX output: the embedding of library maps and similar songs.
     const std::string penultimate = ir_penultimate(ctx.graph);
     if (!penultimate.empty()) ctx.graph.extra_outputs = {penultimate};
-    return finalize_training(model, ctx, st, device);
+    // Rank 0 evaluates, reports and exports; the others wait for it (a k-fold run's next fold reads the report).
+    const int rc = dist.rank() == 0 ? finalize_training(model, ctx, st, device) : 0;
+    if (!(err = dist.barrier()).empty()) {
+        std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+        return 1;
+    }
+    return rc;
 }
 }  // namespace
 

@@ -60,6 +60,11 @@ struct train_options {
     bool resume = false;               // continue from RUN/checkpoint.pt
     bool quiet = false;                // no progress lines
     int stop_after_epochs = -1;        // testing aid: exit (as if killed) after this many epochs of this process
+    // Data-parallel training (distributed.h) when the environment says WORLD_SIZE > 1 (torchrun, Slurm,
+    // tools/train-dist): the backend ("" = nccl on CUDA, gloo on the CPU) and how long a collective waits
+    // for the other ranks before the run stops with an error naming the lost rank, seconds.
+    std::string dist_backend;
+    double dist_timeout_s = 300;
 };
 
 // Runs a training; prints progress on stderr and a summary on stdout. Returns a process exit code
