@@ -349,6 +349,9 @@ async function main() {
                      fps: 1000 * gaps.length / (performance.now() - t_start), state: window.genrescope.library.state() };
         }, { n: k_stream_files, seconds: k_stream_seconds });
         const stream_s = (Date.now() - t1) / 1000;
+        const map_ms = await page.evaluate(() => { window.genrescope.library.map(); return window.genrescope.library.memory().map_ms; });
+        const dim = stream.state.items.length ? stream.state.items[0].embedding_dim : 0;
+        console.log(`the map (PCA of ${stream.state.items.length} ${dim}-d embeddings) took ${map_ms.toFixed(0)} ms`);
         await page.evaluate(() => { delete window.__sources; });
         const after = await memory_mb(page, cdp);
         const growth = (after.js - before.js) + (after.wasm - before.wasm);

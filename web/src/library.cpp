@@ -1,6 +1,8 @@
 // library.cpp: the page's library mode: queue stages, results and embeddings per file, view, map, similar, exports.
 #include "library.h"
 
+#include <emscripten.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -264,10 +266,22 @@ const std::vector<int>& library_view(library_state& l) {
 
 const std::vector<float>& library_map_xy(library_state& l) {
     if (l.map_generation != l.generation) {
+        const double t0 = emscripten_get_now();
         l.map_xy = gs::library_map(l.items);
         l.map_generation = l.generation;
+        l.map_t_ms = emscripten_get_now();
+        l.map_cost_ms = l.map_t_ms - t0;
     }
     return l.map_xy;
+}
+
+const std::vector<float>& library_map_xy_throttled(library_state& l, double now_ms) {
+    if (l.map_generation != l.generation && library_busy(l) && l.map_t_ms >= 0.0 &&
+        now_ms - l.map_t_ms < std::max(1500.0, 10.0 * l.map_cost_ms)) {
+        l.map_xy.resize(2 * l.items.size(), NAN);  // items added since: no point yet
+        return l.map_xy;
+    }
+    return library_map_xy(l);
 }
 
 int library_find(const library_state& l, const std::string& file) {

@@ -55,6 +55,8 @@ struct library_state {
     long long generation = 0;
     long long map_generation = -1;
     std::vector<float> map_xy;           // [n][2], NaN for items without an embedding
+    double map_t_ms = -1.0;              // when it was computed, and how long that took (PCA of n x dim)
+    double map_cost_ms = 0.0;
     long long view_generation = -1;
     std::vector<int> view;               // item indices, filtered and sorted
 };
@@ -82,6 +84,9 @@ double library_rate(const library_state& l, double now_ms);
 
 const std::vector<int>& library_view(library_state& l);   // filtered + sorted item indices
 const std::vector<float>& library_map_xy(library_state& l);  // library_map, cached
+// For drawing while the queue runs: the cached map until it is max(1.5 s, 10 x its cost) old (PCA of hundreds of
+// 1024-d embeddings takes a while; the queue must keep its pace); exact when the queue is idle.
+const std::vector<float>& library_map_xy_throttled(library_state& l, double now_ms);
 int library_find(const library_state& l, const std::string& file);  // index of the first item named so, -1 if none
 
 // JSON for the automation API.

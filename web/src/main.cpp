@@ -155,7 +155,8 @@ EMSCRIPTEN_KEEPALIVE const char* gs_library_json(int what) {
     case 6: {  // memory: the wasm heap's bytes in use (malloc) and the library's own share
         const struct mallinfo mi = mallinfo();
         g_app.json_out = "{\"heap_used\":" + std::to_string(mi.uordblks) +
-                         ",\"library_bytes\":" + std::to_string(gs_web::library_bytes(l)) + "}";
+                         ",\"library_bytes\":" + std::to_string(gs_web::library_bytes(l)) +
+                         ",\"map_ms\":" + std::to_string(l.map_cost_ms) + "}";
         break;
     }
     default: g_app.json_out.clear();

@@ -1,5 +1,7 @@
 // ui_library_map.cpp: the library's 2-D map (PCA of the track embeddings): points coloured by genre, hover names a
 // song, a click selects it, a dragged box marks songs for a playlist; and the similar songs of the selection.
+#include <emscripten.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -25,7 +27,7 @@ void select_item(library_state& l, int i) {
 
 void draw_library_map(ui_context& ui, float height) {
     library_state& l = ui.state->library;
-    const std::vector<float>& xy = library_map_xy(l);
+    const std::vector<float>& xy = library_map_xy_throttled(l, emscripten_get_now());
     float x0 = std::numeric_limits<float>::max(), x1 = -x0, y0 = x0, y1 = -x0;
     size_t n_points = 0;
     for (size_t i = 0; 2 * i + 1 < xy.size(); ++i) {
