@@ -239,9 +239,13 @@ int cmd_library(int argc, char** argv) {
         say(err);
         return kExitFailure;
     }
-    std::map<std::string, journal_entry> by_sha;  // the journal's results by content (later lines win)
+    // The journal's results by content (later lines win), and by (name, content) so that copies of one song
+    // under several names each find their own line.
+    std::map<std::string, journal_entry> by_sha, by_name_sha;
     for (journal_entry& e : old_entries) {
-        if (!e.item.content_sha256.empty()) by_sha[e.item.content_sha256] = std::move(e);
+        if (e.item.content_sha256.empty()) continue;
+        by_name_sha[e.item.file + '\n' + e.item.content_sha256] = e;
+        by_sha[e.item.content_sha256] = std::move(e);
     }
     journal_writer journal;
     if (!(err = journal.open(journal_path(out), header)).empty()) {
@@ -282,13 +286,19 @@ int cmd_library(int argc, char** argv) {
             const std::string hash_err = sha256_file_hex(f.path, sha);
             journal_entry e;
             e.path = f.path;
-            auto known = sha.empty() ? by_sha.end() : by_sha.find(sha);
-            if (known != by_sha.end()) {
-                e.item = known->second.item;
+            const journal_entry* known = nullptr;
+            if (!sha.empty()) {
+                auto by_name = by_name_sha.find(f.name + '\n' + sha);
+                auto by_content = by_sha.find(sha);
+                if (by_name != by_name_sha.end()) known = &by_name->second;
+                else if (by_content != by_sha.end()) known = &by_content->second;
+            }
+            if (known) {
+                e.item = known->item;
                 ++n_skipped;
                 const bool renamed = e.item.file != f.name;
                 e.item.file = f.name;
-                if (renamed || known->second.path != f.path) journal.append(journal_line(e));
+                if (renamed || known->path != f.path) journal.append(journal_line(e));
             } else {
                 if (!hash_err.empty()) {
                     e.item = error_item(f.name, "", reason_only(hash_err, f.path));

@@ -125,8 +125,11 @@ cp -r "$work/ref" "$work/changed"; cp -r "$music" "$work/music2"
 target="$work/music2/blues.00005-10s-16s.wav"
 cp "$music/jazz.00005-10s-16s.wav" "$target"
 printf '\x01' | dd of="$target" bs=1 seek=$(($(stat -c %s "$target") - 101)) conv=notrunc status=none
+mv "$work/music2/rock.00005-10s-16s.wav" "$work/music2/renamed-rock.wav"   # renamed: same content, kept
 "$bin" library "$work/music2" --out "$work/changed" --threads 2 2> "$work/changed.err"
-check "changed file redone (1 analysed)" grep -q "1 analysed, $((n_all - 1)) skipped" "$work/changed.err"
+check "changed file redone, renamed one kept (1 analysed)" grep -q "1 analysed, $((n_all - 1)) skipped" "$work/changed.err"
+check "renamed file listed under its new name with its old result" \
+    [ "$(grep '^renamed-rock.wav,' "$work/changed/library.csv" | cut -d, -f2-)" = "$(grep '^rock.00005-10s-16s.wav,' "$work/ref/library.csv" | cut -d, -f2-)" ]
 genre_b=$(grep '^blues.00005-10s-16s.wav,' "$work/changed/library.csv" | cut -d, -f5)
 genre_j=$(grep '^jazz.00005-10s-16s.wav,' "$work/changed/library.csv" | cut -d, -f5)
 check "changed file gets its new content's result ($genre_b, like the jazz clip's $genre_j)" [ "$genre_b" = jazz ] && [ "$genre_j" = jazz ]
