@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <cstdio>
 #include <map>
@@ -304,7 +305,12 @@ int cmd_library(int argc, char** argv) {
                     e.item = error_item(f.name, "", reason_only(hash_err, f.path));
                 } else {
                     file_result r;
-                    const std::string cerr = classify_file(f.path, *m, r, true);
+                    std::string cerr;
+                    try {  // a file that makes anything throw is one error row, not the end of the run
+                        cerr = classify_file(f.path, *m, r, true);
+                    } catch (const std::exception& x) {
+                        cerr = std::string("analysis failed (") + x.what() + ")";
+                    }
                     e.item = cerr.empty() ? item_from_result(r, m->card, f.name, sha) : error_item(f.name, sha, reason_only(cerr, f.path));
                 }
                 ++n_analysed;
