@@ -106,6 +106,15 @@ double number_field(const std::string& s) {
     return v.as_number();
 }
 
+// A float as the double nearest to it at 7 significant digits (a float's precision), so json_write prints
+// about 8 characters instead of the 17 a float widened to double needs. Non-finite values are kept (null).
+double short_float(float v) {
+    if (!std::isfinite(v) || v == 0.0f) return static_cast<double>(v);
+    const int e = static_cast<int>(std::floor(std::log10(std::fabs(static_cast<double>(v)))));
+    const double scale = std::pow(10.0, 6 - e);
+    return std::isfinite(scale) && scale > 0 ? std::round(static_cast<double>(v) * scale) / scale : static_cast<double>(v);
+}
+
 std::string base_name(const std::string& path) {
     const size_t slash = path.find_last_of("/\\");
     return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -248,15 +257,20 @@ std::string parse_library_csv(const std::string& text, std::vector<std::string>&
 
 std::string library_json(const std::vector<std::string>& labels, const std::vector<library_item>& items,
                          const json_value& model_info, bool with_embeddings, const std::vector<float>& map_xy) {
-    json_value j = json_value::object();
-    j.set("format", "genrescope-library");
-    j.set("version", 1);
-    j.set("model", model_info);
+    // Written item by item (a 10 000-song library with embeddings is ~100 MB of text; a DOM of it would take
+    // gigabytes). The layout is json_write(..., 1)'s.
+    json_value head = json_value::object();
+    head.set("format", "genrescope-library");
+    head.set("version", 1);
+    head.set("model", model_info);
     json_value lj = json_value::array();
     for (const std::string& l : labels) lj.push_back(l);
-    j.set("labels", lj);
-    json_value arr = json_value::array();
-    for (const library_item& it : items) {
+    head.set("labels", lj);
+    std::string out = json_write(head, 1);
+    out.resize(out.size() - 2);  // drop "\n}": the items follow
+    out += ",\n \"items\": [";
+    for (size_t n = 0; n < items.size(); ++n) {
+        const library_item& it = items[n];
         json_value o = json_value::object();
         o.set("file", it.file);
         o.set("status", it.status);
@@ -283,23 +297,28 @@ std::string library_json(const std::vector<std::string>& labels, const std::vect
         if (!it.content_sha256.empty()) o.set("sha256", it.content_sha256);
         if (with_embeddings && !it.embedding.empty()) {
             json_value e = json_value::array();
-            for (float v : it.embedding) e.push_back(static_cast<double>(v));
+            for (float v : it.embedding) e.push_back(short_float(v));
             o.set("embedding", e);
         }
-        arr.push_back(o);
+        out += n == 0 ? "\n  " : ",\n  ";
+        out += json_write(o, -1);
     }
-    j.set("items", arr);
+    out += items.empty() ? "]" : "\n ]";
     if (map_xy.size() == 2 * items.size() && !items.empty()) {
-        json_value m = json_value::array();
+        out += ",\n \"map\": [";
+        bool first = true;
         for (size_t i = 0; i < items.size(); ++i) {
             if (!std::isfinite(map_xy[2 * i]) || !std::isfinite(map_xy[2 * i + 1])) continue;
-            m.push_back(json_value::object({{"file", items[i].file},
-                                            {"x", static_cast<double>(map_xy[2 * i])},
-                                            {"y", static_cast<double>(map_xy[2 * i + 1])}}));
+            out += first ? "\n  " : ",\n  ";
+            first = false;
+            out += json_write(json_value::object({{"file", items[i].file},
+                                                  {"x", short_float(map_xy[2 * i])},
+                                                  {"y", short_float(map_xy[2 * i + 1])}}), -1);
         }
-        j.set("map", m);
+        out += first ? "]" : "\n ]";
     }
-    return json_write(j, 1);
+    out += "\n}\n";
+    return out;
 }
 
 std::string parse_library_json(const std::string& text, std::vector<std::string>& labels, std::vector<library_item>& items) {
@@ -381,15 +400,28 @@ std::vector<library_neighbour> library_similar(const std::vector<library_item>& 
     std::vector<library_neighbour> out;
     const size_t dim = common_dim(items);
     if (query < 0 || static_cast<size_t>(query) >= items.size() || !has_embedding(items[static_cast<size_t>(query)], dim)) return out;
-    const library_item& q = items[static_cast<size_t>(query)];
+    // ref: cosine distance 1 - a.b / (|a| |b|), as projection.h's cosine_distance, the query's norm taken once.
+    const float* q = items[static_cast<size_t>(query)].embedding.data();
+    double qq = 0.0;
+    for (size_t j = 0; j < dim; ++j) qq += static_cast<double>(q[j]) * q[j];
     for (size_t i = 0; i < items.size(); ++i) {
         if (static_cast<int>(i) == query || !has_embedding(items[i], dim)) continue;
-        out.push_back({static_cast<int>(i), cosine_distance(q.embedding.data(), items[i].embedding.data(), static_cast<int>(dim))});
+        const float* b = items[i].embedding.data();
+        double ab = 0.0, bb = 0.0;
+        for (size_t j = 0; j < dim; ++j) {
+            ab += static_cast<double>(q[j]) * b[j];
+            bb += static_cast<double>(b[j]) * b[j];
+        }
+        float d = 1.0f;
+        if (qq > 0.0 && bb > 0.0) d = static_cast<float>(1.0 - std::clamp(ab / (std::sqrt(qq) * std::sqrt(bb)), -1.0, 1.0));
+        out.push_back({static_cast<int>(i), d});
     }
-    std::sort(out.begin(), out.end(), [](const library_neighbour& a, const library_neighbour& b) {
+    auto closer = [](const library_neighbour& a, const library_neighbour& b) {
         return a.distance < b.distance || (a.distance == b.distance && a.index < b.index);
-    });
-    if (k >= 0 && out.size() > static_cast<size_t>(k)) out.resize(static_cast<size_t>(k));
+    };
+    const size_t keep = k < 0 ? out.size() : std::min(out.size(), static_cast<size_t>(k));
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(), closer);
+    out.resize(keep);
     return out;
 }
 
