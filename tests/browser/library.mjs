@@ -162,6 +162,18 @@ async function main() {
 
         // ---- CSV export vs the state and the CLI ----
         const csv = await lib(() => window.genrescope.library.exportCsv());
+        // The panel's Export CSV button (where the table screenshot shows it at 1280 x 800) downloads the same text.
+        const download = page.waitForEvent('download', { timeout: 10000 }).catch(() => null);
+        await page.mouse.move(474, 126);
+        await settle(page, 2);
+        await page.mouse.down();
+        await settle(page, 2);
+        await page.mouse.up();
+        const dl = await download;
+        const dl_text = dl ? fs.readFileSync(await dl.path(), 'utf8') : '';
+        check('the Export CSV button downloads library.csv (a Blob URL) equal to exportCsv()',
+              dl !== null && dl.suggestedFilename() === 'library.csv' && dl_text === csv,
+              dl ? `${dl.suggestedFilename()}, ${dl_text.length} bytes` : 'no download');
         fs.writeFileSync(path.join(out_dir, 'library.csv'), csv);
         const rows = parse_csv(csv);
         const header = rows[0] || [];
