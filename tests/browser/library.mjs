@@ -398,6 +398,14 @@ async function main() {
                                           sim: window.genrescope.library.similar('blues.00005-10s-16s.wav', 3) }));
         check('no embedding output: results, an empty map and similar list, and a message', no_emb.st.done === 2 &&
               no_emb.map.length === 0 && no_emb.sim.length === 0 && no_emb.st.embedding_note.length > 0, no_emb.st.embedding_note);
+        // ---- another model loaded part-way: its results are not mixed with the earlier model's ----
+        const other = { ...card, name: card.name + '-other' };
+        await page.evaluate((c) => window.genrescope.loadModel('models/default.onnx', c), other);
+        await add_in_page(page, files.slice(2, 3));
+        const mixed = await lib(() => window.genrescope.library.state());
+        const stale = mixed.items.filter((it) => it.status === 'error' && /model loaded before/.test(it.error || ''));
+        check('a model loaded part-way: the earlier results become errors that say so, the new one is done',
+              mixed.total === 3 && mixed.done === 1 && stale.length === 2, `${mixed.done} done, ${stale.length} marked`);
         check('no page errors', app.page_errors.length === 0, app.page_errors.slice(0, 3).join(' | '));
         return 0;
     } finally {

@@ -150,7 +150,22 @@ void library_job_done(library_state& l, const file_job& j, double now_ms) {
     const size_t i = size_t(idx);
     gs::library_item& it = l.items[i];
     const model_card& card = j.card;
-    if (l.labels.empty() || l.labels != card.labels) l.labels = card.labels;
+    // Results of another model (a model loaded part-way through) have other genres or other embeddings: they
+    // are not mixed into one table, map or export. Those items say so and can be added again.
+    std::string key = card.name + "\n" + card.onnx_sha256;
+    for (const std::string& s : card.labels) key += "\n" + s;
+    if (!l.model_key.empty() && l.model_key != key) {
+        for (size_t k = 0; k < l.items.size(); ++k) {
+            gs::library_item& old = l.items[k];
+            if (k == i || l.stages[k] != library_stage::done) continue;
+            l.stages[k] = library_stage::error;
+            old = gs::library_item{old.file, "error", "classified by the model loaded before (" + l.model_name +
+                                                          "); add the file again to classify it with this one"};
+        }
+        ++l.generation;
+    }
+    l.model_key = key;
+    l.labels = card.labels;
     l.model_name = card.name;
     it.status = "done";
     it.error.clear();

@@ -29,6 +29,7 @@ struct library_state {
     std::vector<int> job_ids;            // per item: the file job classifying it (0: none yet)
     std::vector<std::string> labels;     // the card's labels when the first item finished
     std::string model_name;
+    std::string model_key;               // the model the finished items came from (name, sha256, labels)
     std::string embedding_note;          // why there is no map ("" when embeddings arrive)
 
     // Embedding of the job in progress: sum over its analysed windows so far.
