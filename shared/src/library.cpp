@@ -387,7 +387,13 @@ std::vector<float> library_map(const std::vector<library_item>& items) {
         out[2 * static_cast<size_t>(rows[0]) + 1] = 0.0f;
         return out;
     }
-    const std::vector<float> P = pca_2d(X, static_cast<int>(rows.size()), static_cast<int>(dim));
+    // Components from at most kMapFitRows evenly spaced songs and 100 subspace iterations (a map needs no more;
+    // a 10 000-song library otherwise takes most of a minute), every song projected.
+    constexpr size_t kMapFitRows = 1000;
+    std::vector<int> fit;
+    const size_t n_fit = std::min(rows.size(), kMapFitRows);
+    for (size_t f = 0; f < n_fit; ++f) fit.push_back(static_cast<int>(n_fit > 1 ? f * (rows.size() - 1) / (n_fit - 1) : 0));
+    const std::vector<float> P = pca_project_subset(X, static_cast<int>(rows.size()), static_cast<int>(dim), 2, fit, 100);
     if (P.size() != 2 * rows.size()) return out;
     for (size_t r = 0; r < rows.size(); ++r) {
         out[2 * static_cast<size_t>(rows[r])] = P[2 * r];

@@ -121,9 +121,40 @@ void symmetric_eigen(std::vector<double> a, int d_in, std::vector<double>& value
     }
 }
 
+namespace {
+void pca_components(const std::vector<float>& X, size_t n, size_t d, size_t k, int max_iterations,
+                    std::vector<double>& mu_out, std::vector<double>& V_out);
+}  // namespace
+
 std::vector<float> pca_project(const std::vector<float>& X, int n_in, int d_in, int k_in, int max_iterations) {
     if (n_in < 1 || d_in < 1 || k_in < 1 || X.size() != static_cast<size_t>(n_in) * static_cast<size_t>(d_in)) return {};
-    const size_t n = static_cast<size_t>(n_in), d = static_cast<size_t>(d_in), k = static_cast<size_t>(k_in);
+    std::vector<double> mu, V;
+    pca_components(X, static_cast<size_t>(n_in), static_cast<size_t>(d_in), static_cast<size_t>(k_in), max_iterations, mu, V);
+    return project(X, static_cast<size_t>(n_in), static_cast<size_t>(d_in), mu, V, static_cast<size_t>(k_in));
+}
+
+std::vector<float> pca_project_subset(const std::vector<float>& X, int n_in, int d_in, int k_in, const std::vector<int>& fit_rows,
+                                      int max_iterations) {
+    if (n_in < 1 || d_in < 1 || k_in < 1 || X.size() != static_cast<size_t>(n_in) * static_cast<size_t>(d_in)) return {};
+    const size_t d = static_cast<size_t>(d_in);
+    std::vector<float> fit;
+    fit.reserve(fit_rows.size() * d);
+    for (int r : fit_rows) {
+        if (r < 0 || r >= n_in) return {};
+        fit.insert(fit.end(), X.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(r) * d),
+                   X.begin() + static_cast<std::ptrdiff_t>((static_cast<size_t>(r) + 1) * d));
+    }
+    if (fit_rows.empty()) return {};
+    std::vector<double> mu, V;
+    pca_components(fit, fit_rows.size(), d, static_cast<size_t>(k_in), max_iterations, mu, V);
+    return project(X, static_cast<size_t>(n_in), d, mu, V, static_cast<size_t>(k_in));
+}
+
+namespace {
+
+// The centre `mu` and the top k principal directions `V` ([k][d]) of the rows of X ([n][d]).
+void pca_components(const std::vector<float>& X, size_t n, size_t d, size_t k, int max_iterations,
+                    std::vector<double>& mu_out, std::vector<double>& V_out) {
     const std::vector<double> mu = column_means(X, n, d);
     // Covariance operator C v = Xc' (Xc v) / (n - 1): an explicit matrix for moderate d, else two products.
     const bool explicit_cov = d <= 512;
@@ -184,8 +215,11 @@ std::vector<float> pca_project(const std::vector<float>& X, int n_in, int d_in, 
         if (change < 1e-13) break;
     }
     for (size_t c = 0; c < k; ++c) fix_sign(V.data() + c * d, d);
-    return project(X, n, d, mu, V, k);
+    mu_out = mu;
+    V_out = V;
 }
+
+}  // namespace
 
 std::vector<float> pca_2d(const std::vector<float>& X, int n, int d) { return pca_project(X, n, d, 2); }
 

@@ -16,6 +16,11 @@ void symmetric_eigen(std::vector<double> a, int d, std::vector<double>& values, 
 // Returns [n][k] (a component of a rank-deficient X may be all zero); empty on bad sizes.
 std::vector<float> pca_project(const std::vector<float>& X, int n, int d, int k, int max_iterations = 1000);
 
+// pca_project with the centre and components fitted on the rows `fit_rows` of X only, every row projected: for
+// large n a deterministic subsample gives the map at a fraction of the cost. Empty on bad sizes or rows.
+std::vector<float> pca_project_subset(const std::vector<float>& X, int n, int d, int k, const std::vector<int>& fit_rows,
+                                      int max_iterations = 1000);
+
 // pca_project with k = 2: the classic 2-D PCA map. Returns [n][2].
 std::vector<float> pca_2d(const std::vector<float>& X, int n, int d);
 
