@@ -278,6 +278,27 @@ async function main() {
         await screenshot(page, 'library_narrow.png', 'narrow library');
         await page.setViewportSize({ width: 1280, height: 800 });
 
+        // ---- "Play similar": the song, then its nearest songs, each played to its end ----
+        const order = await lib(() => window.genrescope.library.playSimilar('rock.00005-10s-16s.wav', 2));
+        check('playSimilar(rock, 2): the song, then its 2 nearest (the stereo copy first)',
+              order.length === 3 && order[0] === 'rock.00005-10s-16s.wav' && order[1] === 'rock.00005-44k-stereo.wav', order.join(', '));
+        const first_playing = await page.waitForFunction(() => {
+            const s = window.genrescope.state(), p = window.genrescope.library.playing();
+            return s.file === 'rock.00005-10s-16s.wav' && !s.busy && p.position === 0 && p.playing;
+        }, null, { timeout: 60000 }).then(() => true, () => false);
+        check('the first song plays', first_playing);
+        await page.evaluate(() => window.Module.gs_playback_seek(5.7));  // near its end (6 s)
+        const advanced = await page.waitForFunction(() => {
+            const s = window.genrescope.state(), p = window.genrescope.library.playing();
+            return s.file === 'rock.00005-44k-stereo.wav' && !s.busy && p.position === 1 && p.playing;
+        }, null, { timeout: 60000 }).then(() => true, () => false);
+        check('at its end the next similar song opens and plays', advanced,
+              JSON.stringify(await lib(() => window.genrescope.library.playing())));
+        await page.evaluate(() => window.Module.gs_playback_toggle());  // pause: the run waits, nothing advances
+        await page.waitForTimeout(1000);
+        const paused = await lib(() => window.genrescope.library.playing());
+        check('pausing stops the run where it is', paused.position === 1 && !paused.playing, JSON.stringify(paused));
+
         // ---- several dropped files go to the library; Cancel ----
         await lib(() => window.genrescope.library.clear());
         check('clear() empties the library', (await lib(() => window.genrescope.library.state())).total === 0);

@@ -61,7 +61,8 @@
     }
 
     // ---- playback -------------------------------------------------------------------------------------
-    const player = { ctx: null, samples: null, rate_hz: 0, buffer: null, source: null, offset_s: 0, started_at: 0, playing: false };
+    const player = { ctx: null, samples: null, rate_hz: 0, buffer: null, source: null, offset_s: 0, started_at: 0, playing: false,
+                     on_end: null };  // on_end: called when a song plays to its end (not when stopped or replaced)
 
     function set_playback(samples, rate_hz) {
         stop_source();
@@ -104,6 +105,7 @@
                 player.offset_s = position();
                 player.playing = false;
                 player.source = null;
+                if (player.on_end) player.on_end();
             }
         };
         src.start(0, player.offset_s);
@@ -172,6 +174,8 @@
     window.gs_audio = {
         read_input, is_wav_or_au, browser_decode,
         set_playback, toggle, seek, position, playing: () => player.playing,
+        play: () => { if (!player.playing) play_from(0); },
+        on_end: (fn) => { player.on_end = fn; },
         start_microphone, stop_microphone, microphone_active: () => mic.ctx !== null,
     };
 })();

@@ -214,6 +214,30 @@
         const items = library_state().items;
         return indices.map((i) => items[i]);
     }
+    // "Play similar": the selected song, then its nearest songs, each re-opened in the single-song view and played
+    // to its end; stopping playback, opening another file or clearing the library ends the run.
+    const playlist = { files: [], pos: -1, waiting: false };
+    function play_position(pos) {
+        playlist.pos = pos;
+        if (pos < 0 || pos >= playlist.files.length) {
+            playlist.files = [];
+            playlist.pos = -1;
+            playlist.waiting = false;
+            return;
+        }
+        const items = library_state().items;
+        const index = items.findIndex((it) => it.file === playlist.files[pos]);
+        if (index < 0) return play_position(pos + 1);
+        playlist.waiting = true;  // gs_set_playback starts it once the song is decoded
+        library_queue.reopen(index);
+    }
+    function play_similar(file, k = 5) {
+        const similar = JSON.parse(Module.UTF8ToString(Module.ccall('gs_library_similar', 'number', ['string', 'number'], [file, k])));
+        playlist.files = [file, ...similar.map((s) => s.file)];
+        play_position(0);
+        return playlist.files.slice();
+    }
+    gs_audio.on_end(() => { if (playlist.pos >= 0) play_position(playlist.pos + 1); });
     function library_from_ui(pairs) {
         if (pairs.length > 0) library_add(pairs).catch((e) => console.warn('[genrescope] ' + message_of(e)));
     }
@@ -284,7 +308,16 @@
         gs_library_clear: () => library_queue.clear(),
         gs_library_select: (index) => library_queue.reopen(index),
         gs_download: download,
-        gs_set_playback: (samples, rate_hz) => gs_audio.set_playback(samples, rate_hz),
+        gs_set_playback: (samples, rate_hz) => {
+            gs_audio.set_playback(samples, rate_hz);
+            if (playlist.waiting) {
+                playlist.waiting = false;
+                gs_audio.play();
+            } else if (playlist.pos >= 0) {
+                play_position(-1);  // another song was opened: the run ends
+            }
+        },
+        gs_library_play_similar: (file, k) => play_similar(file, k),
         gs_playback_toggle: () => gs_audio.toggle(),
         gs_playback_seek: (t) => gs_audio.seek(t),
         gs_playback_position: () => gs_audio.position(),
@@ -406,8 +439,12 @@
                 }
                 return i;
             },
+            // playSimilar(file, k): plays it, then its k nearest songs, each to its end; returns the play order.
+            // playing(): {files, position, playing} of that run (position -1: none).
+            playSimilar: (file, k = 5) => play_similar(String(file), k),
+            playing: () => ({ files: playlist.files.slice(), position: playlist.pos, playing: gs_audio.playing() }),
             cancel: () => library_queue.cancel(),
-            clear: () => library_queue.clear(),
+            clear: () => { play_position(-1); library_queue.clear(); },
         },
     };
 

@@ -60,6 +60,9 @@ EM_JS(void, js_library_open_folder, (), {
 EM_JS(void, js_library_cancel, (), {
     if (Module.gs_library_cancel) Module.gs_library_cancel();
 });
+EM_JS(void, js_library_play_similar, (const char* file, int k), {
+    if (Module.gs_library_play_similar) Module.gs_library_play_similar(UTF8ToString(file), k);
+});
 EM_JS(void, js_library_select, (int index), {
     if (Module.gs_library_select) Module.gs_library_select(index);
 });

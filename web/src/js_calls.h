@@ -31,6 +31,8 @@ void js_library_open_folder();
 void js_library_cancel();
 void js_library_clear();
 void js_library_select(int index);
+// "Play similar": plays `file` and then its k nearest songs, each to its end (bridge.js).
+void js_library_play_similar(const char* file, int k);
 void js_download(const char* name, const char* mime, const char* text);
 
 }  // extern "C"

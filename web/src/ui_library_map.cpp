@@ -141,6 +141,11 @@ void draw_library_similar(ui_context& ui) {
         ui.similar_generation = l.generation;
     }
     ImGui::TextColored(k_accent_colour, "Similar to %s", l.items[size_t(l.selected)].file.c_str());
+    if (!ui.similar.empty()) {
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Play similar")) js_library_play_similar(l.items[size_t(l.selected)].file.c_str(), int(ui.similar.size()));
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("plays this song, then the songs below, each to its end");
+    }
     if (ui.similar.empty()) {
         ImGui::TextColored(k_dim_colour, "%s", l.items[size_t(l.selected)].embedding.empty()
                                                    ? "no embedding for this song"
