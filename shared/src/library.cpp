@@ -406,21 +406,10 @@ std::vector<library_neighbour> library_similar(const std::vector<library_item>& 
     std::vector<library_neighbour> out;
     const size_t dim = common_dim(items);
     if (query < 0 || static_cast<size_t>(query) >= items.size() || !has_embedding(items[static_cast<size_t>(query)], dim)) return out;
-    // ref: cosine distance 1 - a.b / (|a| |b|), as projection.h's cosine_distance, the query's norm taken once.
     const float* q = items[static_cast<size_t>(query)].embedding.data();
-    double qq = 0.0;
-    for (size_t j = 0; j < dim; ++j) qq += static_cast<double>(q[j]) * q[j];
     for (size_t i = 0; i < items.size(); ++i) {
         if (static_cast<int>(i) == query || !has_embedding(items[i], dim)) continue;
-        const float* b = items[i].embedding.data();
-        double ab = 0.0, bb = 0.0;
-        for (size_t j = 0; j < dim; ++j) {
-            ab += static_cast<double>(q[j]) * b[j];
-            bb += static_cast<double>(b[j]) * b[j];
-        }
-        float d = 1.0f;
-        if (qq > 0.0 && bb > 0.0) d = static_cast<float>(1.0 - std::clamp(ab / (std::sqrt(qq) * std::sqrt(bb)), -1.0, 1.0));
-        out.push_back({static_cast<int>(i), d});
+        out.push_back({static_cast<int>(i), cosine_distance(q, items[i].embedding.data(), static_cast<int>(dim))});
     }
     auto closer = [](const library_neighbour& a, const library_neighbour& b) {
         return a.distance < b.distance || (a.distance == b.distance && a.index < b.index);

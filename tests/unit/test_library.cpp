@@ -29,6 +29,16 @@ std::vector<gs::library_item> sample_items() {
     return v;
 }
 
+// sample_items() plus a fourth song whose embedding is orthogonal to the first's.
+std::vector<gs::library_item> items_with_orthogonal() {
+    auto items = sample_items();
+    gs::library_item d = items[0];
+    d.file = "c.wav";
+    d.embedding = {0, 0, 1};
+    items.push_back(d);
+    return items;
+}
+
 const std::vector<std::string> k_labels = {"blues", "rock", "jazz"};
 
 TEST(LibraryCsv, RoundTripsEveryColumn) {
@@ -88,11 +98,7 @@ TEST(LibraryJson, RoundTripsWithEmbeddingsAndMap) {
 }
 
 TEST(LibraryMap, FiniteForEmbeddedItemsOnly) {
-    auto items = sample_items();
-    gs::library_item d = items[0];
-    d.file = "c.wav";
-    d.embedding = {0, 0, 1};
-    items.push_back(d);
+    const auto items = items_with_orthogonal();
     const std::vector<float> m = gs::library_map(items);
     ASSERT_EQ(m.size(), 8u);
     EXPECT_TRUE(std::isnan(m[2]) && std::isnan(m[3]));
@@ -103,11 +109,7 @@ TEST(LibraryMap, FiniteForEmbeddedItemsOnly) {
 }
 
 TEST(LibrarySimilar, NearestByCosineSkippingErrors) {
-    auto items = sample_items();
-    gs::library_item d = items[0];
-    d.file = "c.wav";
-    d.embedding = {0, 0, 1};
-    items.push_back(d);
+    const auto items = items_with_orthogonal();
     const auto nn = gs::library_similar(items, 0, 5);
     ASSERT_EQ(nn.size(), 2u);
     EXPECT_EQ(nn[0].index, 2);

@@ -231,8 +231,11 @@
         playlist.waiting = true;  // gs_set_playback starts it once the song is decoded
         library_queue.reopen(index);
     }
+    // [{file, distance}] of the k songs nearest to `file`, nearest first (web/src/library.cpp).
+    const library_similar = (file, k) =>
+        JSON.parse(Module.UTF8ToString(Module.ccall('gs_library_similar', 'number', ['string', 'number'], [String(file), k])));
     function play_similar(file, k = 5) {
-        const similar = JSON.parse(Module.UTF8ToString(Module.ccall('gs_library_similar', 'number', ['string', 'number'], [file, k])));
+        const similar = library_similar(file, k);
         playlist.files = [file, ...similar.map((s) => s.file)];
         play_position(0);
         return playlist.files.slice();
@@ -417,7 +420,7 @@
             add: library_add,  // inputs (array) -> Promise<[item]> when those are finished
             state: library_state,  // {total, done, failed, waiting, busy, labels, items: [{file, status, ...}]}
             map: () => JSON.parse(library_string(1)),  // [{file, x, y, top}]
-            similar: (file, k = 10) => JSON.parse(Module.UTF8ToString(Module.ccall('gs_library_similar', 'number', ['string', 'number'], [String(file), k]))),
+            similar: (file, k = 10) => library_similar(file, k),
             exportCsv: () => library_string(3),
             exportJson: () => library_string(4),
             exportM3u: () => library_string(5),

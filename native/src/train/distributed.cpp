@@ -1,8 +1,10 @@
 // distributed.cpp: c10d process group from the torchrun environment, and the few collectives training needs.
 #include "train/distributed.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 #if GENRESCOPE_HAVE_GLOO
@@ -134,20 +136,23 @@ std::string dist_group::lost_ranks_message(const std::string& what) {
     return "distributed: rank " + std::to_string(rank_) + " lost contact with rank " + lost + ": " + first_line;
 }
 
-std::string dist_group::barrier() {
+std::string dist_group::guarded(const std::function<void()>& collective) {
     if (!active()) return "";
+    torch::NoGradGuard no_grad;
     try {
-        impl_->pg->barrier()->wait();
+        collective();
     } catch (const std::exception& e) {
         return lost_ranks_message(e.what());
     }
     return "";
 }
 
+std::string dist_group::barrier() {
+    return guarded([&]() { impl_->pg->barrier()->wait(); });
+}
+
 std::string dist_group::allreduce_gradients(const std::vector<torch::Tensor>& params) {
-    if (!active()) return "";
-    torch::NoGradGuard no_grad;
-    try {
+    return guarded([&]() {
         std::vector<torch::Tensor> bucket;
         size_t bytes = 0;
         auto flush = [&]() {
@@ -172,65 +177,43 @@ std::string dist_group::allreduce_gradients(const std::vector<torch::Tensor>& pa
             if (bytes >= kBucketBytes) flush();
         }
         flush();
-    } catch (const std::exception& e) {
-        return lost_ranks_message(e.what());
-    }
-    return "";
+    });
 }
 
 std::string dist_group::average(const std::vector<torch::Tensor>& tensors) {
-    if (!active()) return "";
-    torch::NoGradGuard no_grad;
-    try {
+    return guarded([&]() {
         for (const torch::Tensor& t : tensors) {
             if (!t.defined() || !t.is_floating_point()) continue;
             std::vector<torch::Tensor> one = {t};
             impl_->pg->allreduce(one)->wait();
             t.div_(world_);
         }
-    } catch (const std::exception& e) {
-        return lost_ranks_message(e.what());
-    }
-    return "";
+    });
 }
 
-std::string dist_group::sum(std::vector<double>& values) {
-    if (!active() || values.empty()) return "";
-    try {
+std::string dist_group::exchange(std::vector<double>& values, bool from_rank_0) {
+    if (values.empty()) return "";
+    return guarded([&]() {
         std::vector<torch::Tensor> t = {torch::tensor(values, torch::kFloat64).to(impl_->on_cuda ? torch::kCUDA : torch::kCPU)};
-        impl_->pg->allreduce(t)->wait();
-        for (size_t i = 0; i < values.size(); ++i) values[i] = t[0].cpu()[static_cast<int64_t>(i)].item<double>();
-    } catch (const std::exception& e) {
-        return lost_ranks_message(e.what());
-    }
-    return "";
+        if (from_rank_0) impl_->pg->broadcast(t)->wait();
+        else impl_->pg->allreduce(t)->wait();
+        const torch::Tensor host = t[0].cpu().contiguous();
+        std::copy(host.data_ptr<double>(), host.data_ptr<double>() + host.numel(), values.begin());
+    });
 }
 
-std::string dist_group::broadcast(std::vector<double>& values) {
-    if (!active() || values.empty()) return "";
-    try {
-        std::vector<torch::Tensor> t = {torch::tensor(values, torch::kFloat64).to(impl_->on_cuda ? torch::kCUDA : torch::kCPU)};
-        impl_->pg->broadcast(t)->wait();  // root rank 0
-        for (size_t i = 0; i < values.size(); ++i) values[i] = t[0].cpu()[static_cast<int64_t>(i)].item<double>();
-    } catch (const std::exception& e) {
-        return lost_ranks_message(e.what());
-    }
-    return "";
-}
+std::string dist_group::sum(std::vector<double>& values) { return exchange(values, false); }
+
+std::string dist_group::broadcast(std::vector<double>& values) { return exchange(values, true); }
 
 std::string dist_group::broadcast(const std::vector<torch::Tensor>& tensors) {
-    if (!active()) return "";
-    torch::NoGradGuard no_grad;
-    try {
+    return guarded([&]() {
         for (const torch::Tensor& t : tensors) {
             if (!t.defined()) continue;
             std::vector<torch::Tensor> one = {t};
-            impl_->pg->broadcast(one)->wait();
+            impl_->pg->broadcast(one)->wait();  // root rank 0
         }
-    } catch (const std::exception& e) {
-        return lost_ranks_message(e.what());
-    }
-    return "";
+    });
 }
 
 }  // namespace gs

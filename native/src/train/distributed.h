@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,10 @@ private:
     int rank_ = 0, world_ = 1, local_rank_ = 0;
     std::string backend_;
     std::string lost_ranks_message(const std::string& what);
+    // Runs one collective (no-op in a single process); a failure becomes lost_ranks_message's text.
+    std::string guarded(const std::function<void()>& collective);
+    // Sums `values` over the ranks, or gives every rank rank 0's, in place.
+    std::string exchange(std::vector<double>& values, bool from_rank_0);
 };
 
 // Rows [lo, hi) of a global batch of n samples that `rank` of `world` trains on: contiguous, sizes differ by

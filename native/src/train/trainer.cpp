@@ -87,15 +87,16 @@ int run_single(const train_options& o, dist_group& dist);
 
 }  // namespace
 
-int run_training(const train_options& o) {
+int run_training(const train_options& given) {
+    train_options o = given;  // --device auto resolved once, here
+    if (o.device == "auto") o.device = torch::cuda::is_available() ? "cuda" : "cpu";
     // Without this, CPU training spends most of its time in page faults (heap_reuse.h).
     const std::string heap = keep_large_blocks_on_heap();
     if (!heap.empty() && !o.quiet) std::fprintf(stderr, "note: %s (CPU training may be slower)\n", heap.c_str());
     // Data-parallel when WORLD_SIZE > 1 (one group for every fold of a k-fold run): one process per GPU
     // (LOCAL_RANK) or per share of the CPU cores.
     dist_group dist;
-    const bool want_cuda = o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available());
-    std::string err = dist.init_from_env(o.dist_backend, want_cuda, o.dist_timeout_s);
+    std::string err = dist.init_from_env(o.dist_backend, o.device == "cuda", o.dist_timeout_s);
     if (err.empty() && dist.active() && !o.backbone.empty()) {
         err = "distributed: heads on a pretrained backbone train in one process (they take seconds); run without WORLD_SIZE > 1";
     }
@@ -143,7 +144,7 @@ int run_single(const train_options& o_given, dist_group& dist) {
     const int batch = o.batch_size > 0 ? o.batch_size : arch.batch_size;
     const double base_lr = o.learning_rate > 0 ? o.learning_rate : arch.learning_rate;
     const double wd = o.weight_decay >= 0 ? o.weight_decay : arch.weight_decay;
-    const bool want_cuda = o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available());
+    const bool want_cuda = o.device == "cuda";  // run_training resolved "auto"
     if (want_cuda && !torch::cuda::is_available()) {
         std::fprintf(stderr, "genrescope train: --device cuda but this libtorch has no CUDA device\n");
         return 2;
