@@ -420,3 +420,27 @@ TEST(CompactCnn, RewrittenFilesTfLayoutAndBadValues) {
 TEST(CompactCnn, SkippedWithoutLibhdf5) { GTEST_SKIP() << "built without libhdf5 (libhdf5-dev)"; }
 
 #endif
+
+// The parent's parser of the reader process's answer: that process ran libhdf5 on untrusted input, so what it
+// sends is untrusted too (fuzz_hdf5 runs this parser on raw answers).
+TEST(KerasHdf5, AnswersFromTheReaderProcessAreChecked) {
+    auto error_answer = [](const std::string& msg) {
+        std::string s("GSH5");
+        s.push_back(1);
+        const uint64_t n = msg.size();
+        s.append(reinterpret_cast<const char*>(&n), sizeof n);
+        return s + msg;
+    };
+    gs::hdf5_datasets ds;
+    EXPECT_EQ(gs::keras_hdf5_decode_answer(error_answer("bad superblock"), ds), "bad superblock");
+    // A message with control bytes comes out as one printable line; an empty one is not success.
+    EXPECT_EQ(gs::keras_hdf5_decode_answer(error_answer("line 1\nline 2\x1b[31m"), ds), "line 1?line 2?[31m");
+    EXPECT_EQ(gs::keras_hdf5_decode_answer(error_answer(""), ds), "the reader process sent a malformed answer");
+    // Truncated or oversized answers.
+    EXPECT_EQ(gs::keras_hdf5_decode_answer("GSH", ds), "the reader process sent a malformed answer");
+    std::string ok("GSH5");
+    ok.push_back(0);
+    const uint64_t huge = gs::kHdf5MaxDatasets + 1;
+    ok.append(reinterpret_cast<const char*>(&huge), sizeof huge);
+    EXPECT_EQ(gs::keras_hdf5_decode_answer(ok, ds), "the reader process sent a malformed answer");
+}

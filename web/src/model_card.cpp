@@ -32,11 +32,15 @@ std::string parse_model_card(const std::string& text, model_card& out) {
     if (!err.empty()) return "model card: feature: " + err;
     if (!c.features.frame_local()) return "model card: the features are not frame-local (top_db/ref=max)";
     const gs::json_value& seg = j["segment"];
-    c.segment.frames = int(seg["frames"].as_number(0));
-    c.segment.hop_frames = int(seg["hop_frames"].as_number(0));
+    const long long frames = seg["frames"].as_int(0), hop_frames = seg["hop_frames"].as_int(0);
+    if (frames < 1 || hop_frames < 1 || frames > gs::kMaxSegmentFrames || hop_frames > gs::kMaxSegmentFrames) {
+        return "model card: segment frames and hop must be whole numbers in [1, " +
+               std::to_string(gs::kMaxSegmentFrames) + "]";
+    }
+    c.segment.frames = int(frames);
+    c.segment.hop_frames = int(hop_frames);
     c.segment_s = seg["seconds"].as_number(NAN);
     c.hop_s = seg["hop_seconds"].as_number(NAN);
-    if (c.segment.frames < 1 || c.segment.hop_frames < 1) return "model card: segment frames and hop must be >= 1";
     const std::string agg = seg["aggregation"].is_string() ? seg["aggregation"].as_string() : "mean";
     if (!gs::parse_aggregation(agg, c.aggregation)) return "model card: unknown aggregation '" + agg + "'";
     const gs::json_value& io = j["io"];

@@ -173,30 +173,39 @@ std::string import_compact_cnn(const std::string& hdf5_path, ir_graph& g, ir_wei
     if (!err.empty()) return where + err;
     hdf5_datasets ds;
     if (!(err = keras_hdf5_read_bytes(bytes.data(), bytes.size(), ds)).empty()) return where + err;
-    const std::string bad = "cannot import " + hdf5_path + " as compact_cnn: ";
+    const size_t slash = hdf5_path.rfind('/');
+    err = import_compact_cnn_datasets(ds, hdf5_path.substr(slash == std::string::npos ? 0 : slash + 1),
+                                      sha256_hex(bytes.data(), bytes.size()), g, w, card);
+    return err.empty() ? "" : "cannot import " + hdf5_path + " as compact_cnn: " + err;
+}
+
+std::string import_compact_cnn_datasets(const hdf5_datasets& ds, const std::string& file_name,
+                                        const std::string& file_sha256, ir_graph& g, ir_weights& w,
+                                        model_card& card) {
+    std::string err;
     try {
         // Front end: the DFT kernels must be a periodic-Hann-windowed DFT (what shared/'s STFT computes).
         const hdf5_dataset *re = nullptr, *im = nullptr, *fb = nullptr;
         if (!(err = get_tensor(ds, "melgram/Variable:0", {kNfft, 1, 1, kNfft / 2 + 1}, re)).empty() ||
             !(err = get_tensor(ds, "melgram/Variable_1:0", {kNfft, 1, 1, kNfft / 2 + 1}, im)).empty() ||
             !(err = get_tensor(ds, "melgram/Variable_2:0", {kNfft / 2 + 1, kCompactCnnBands}, fb)).empty()) {
-            return bad + err;
+            return err;
         }
         std::vector<float> window;
         double kernel_error = 0.0;
-        if (!(err = compact_cnn_recover_window(*re, *im, window, kernel_error)).empty()) return bad + err;
+        if (!(err = compact_cnn_recover_window(*re, *im, window, kernel_error)).empty()) return err;
         if (kernel_error > kKernelTolerance) {
-            return bad + "the melgram kernels are not a windowed DFT (max deviation " + std::to_string(kernel_error) + ")";
+            return "the melgram kernels are not a windowed DFT (max deviation " + std::to_string(kernel_error) + ")";
         }
         feature_config fc = compact_cnn_feature_config();
         stft_plan plan;
-        if (!(err = plan.init(fc.stft)).empty()) return bad + err;
+        if (!(err = plan.init(fc.stft)).empty()) return err;
         double window_error = 0.0;
         for (int n = 0; n < kNfft; ++n) {
             window_error = std::max(window_error, std::fabs(static_cast<double>(window[n]) - plan.window()[n]));
         }
         if (window_error > kWindowTolerance) {
-            return bad + "the melgram window is not a periodic Hann window (max difference " +
+            return "the melgram window is not a periodic Hann window (max difference " +
                    std::to_string(window_error) + ")";
         }
         // The stored filterbank [257 bins][96 bands] -> mel_weights [96 bands][257 bins]; validated by shared/.
@@ -207,7 +216,7 @@ std::string import_compact_cnn(const std::string& hdf5_path, ir_graph& g, ir_wei
                 fc.mel_weights[static_cast<size_t>(m) * n_bins + k] = fb->values[static_cast<size_t>(k) * kCompactCnnBands + m];
             }
         }
-        if (!(err = validate(fc)).empty()) return bad + "the mel filterbank: " + err;
+        if (!(err = validate(fc)).empty()) return "the mel filterbank: " + err;
 
         // The network.
         ir_graph graph = compact_cnn_graph(kCompactCnnMinFrames);
@@ -222,15 +231,15 @@ std::string import_compact_cnn(const std::string& hdf5_path, ir_graph& g, ir_wei
                 !(err = get_tensor(ds, pre + "convolution2d_" + i + "_b:0", {kMaps}, bias)).empty() ||
                 !(err = get_tensor(ds, pre + "batchnormalization_" + i + "_gamma:0", {kMaps}, gamma)).empty() ||
                 !(err = get_tensor(ds, pre + "batchnormalization_" + i + "_beta:0", {kMaps}, beta)).empty()) {
-                return bad + err;
+                return err;
             }
             const std::vector<int64_t> th = {kMaps, in_ch, 3, 3}, tf = {3, 3, in_ch, kMaps};
             if (k->shape != th && k->shape != tf) {
-                return bad + "kernel of block " + i + " has shape " + shape_str(k->shape) + ", expected " +
+                return "kernel of block " + i + " has shape " + shape_str(k->shape) + ", expected " +
                        shape_str(th) + " (Keras 1 'th') or " + shape_str(tf) + " ('tf')";
             }
             std::vector<float>& kw = weights["conv" + i + ".weight"];
-            if (!(err = keras_kernel_to_oihw(k->shape, k->values, k->shape == th, kw)).empty()) return bad + err;
+            if (!(err = keras_kernel_to_oihw(k->shape, k->values, k->shape == th, kw)).empty()) return err;
             weights["conv" + i + ".bias"] = bias->values;
             weights["bn" + i + ".weight"] = gamma->values;
             weights["bn" + i + ".bias"] = beta->values;
@@ -245,7 +254,7 @@ std::string import_compact_cnn(const std::string& hdf5_path, ir_graph& g, ir_wei
             }
         }
         std::map<std::string, std::vector<int64_t>> shapes;
-        if (!(err = ir_infer_shapes(graph, 1, shapes)).empty()) return bad + "graph: " + err;
+        if (!(err = ir_infer_shapes(graph, 1, shapes)).empty()) return "graph: " + err;
 
         model_card c;
         c.name = "compact_cnn-msd";
@@ -271,9 +280,8 @@ std::string import_compact_cnn(const std::string& hdf5_path, ir_graph& g, ir_wei
                                  "trained for Million Song Dataset top-50 tagging; Keras 1 weights");
         c.training.set("licence", "MIT");
         c.training.set("licence_text", kLicenceText);
-        const size_t slash = hdf5_path.rfind('/');
-        c.training.set("weights_file", hdf5_path.substr(slash == std::string::npos ? 0 : slash + 1));
-        c.training.set("weights_sha256", sha256_hex(bytes.data(), bytes.size()));
+        c.training.set("weights_file", file_name);
+        c.training.set("weights_sha256", file_sha256);
         c.training.set("weights_format", "Keras 1 HDF5, 'th' kernel layout [out, in, mel, time], kernels for "
                                          "cross-correlation (converted from Theano by the authors)");
         c.training.set("embedding", graph.logits);
@@ -294,7 +302,7 @@ std::string import_compact_cnn(const std::string& hdf5_path, ir_graph& g, ir_wei
         w = std::move(weights);
         card = std::move(c);
     } catch (const std::bad_alloc&) {
-        return bad + "out of memory";
+        return "out of memory";
     }
     return "";
 }

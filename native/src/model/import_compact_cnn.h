@@ -55,4 +55,11 @@ std::string compact_cnn_recover_window(const hdf5_dataset& re, const hdf5_datase
 // error.
 std::string import_compact_cnn(const std::string& hdf5_path, ir_graph& g, ir_weights& w, model_card& card);
 
+// The same from datasets already read (keras_hdf5_read_bytes): checks them (names, shapes, finite values, the
+// DFT kernels and the filterbank) and builds the import. file_name and file_sha256 go into the card. Returns ""
+// or an error without the "cannot import" prefix; the outputs are only written on success.
+std::string import_compact_cnn_datasets(const hdf5_datasets& ds, const std::string& file_name,
+                                        const std::string& file_sha256, ir_graph& g, ir_weights& w,
+                                        model_card& card);
+
 }  // namespace gs

@@ -215,8 +215,9 @@ struct reader {
     }
 };
 
-// Parses the child's message with the same limits (it comes from a process that ran libhdf5 on untrusted input).
-std::string decode(const std::string& msg, hdf5_datasets& out) {
+}  // namespace
+
+std::string keras_hdf5_decode_answer(const std::string& msg, hdf5_datasets& out) {
     const std::string bad = "the reader process sent a malformed answer";
     if (msg.size() < 5 || msg.compare(0, 4, "GSH5") != 0) return bad;
     reader r{msg, 5};
@@ -224,7 +225,10 @@ std::string decode(const std::string& msg, hdf5_datasets& out) {
     if (msg[4] == 1) {
         const char* p = nullptr;
         if (!r.u64(count) || count > 4096 || !r.bytes(static_cast<size_t>(count), p)) return bad;
-        return std::string(p, static_cast<size_t>(count));
+        // One printable line whatever the child sent (it ran libhdf5 on untrusted input); never "" (= success).
+        std::string e(p, static_cast<size_t>(count));
+        for (char& c : e) c = (c >= 0x20 && c < 0x7f) ? c : '?';
+        return e.empty() ? bad : e;
     }
     if (msg[4] != 0 || !r.u64(count) || count > kHdf5MaxDatasets) return bad;
     uint64_t total = 0;
@@ -254,6 +258,8 @@ std::string decode(const std::string& msg, hdf5_datasets& out) {
     }
     return r.pos == msg.size() ? "" : bad;
 }
+
+namespace {
 
 // ---- [3] the child process ---------------------------------------------------------------------------------
 
@@ -380,7 +386,7 @@ std::string keras_hdf5_read_bytes(const uint8_t* data, size_t n, hdf5_datasets& 
     }
     hdf5_datasets ds;
     try {
-        err = decode(msg, ds);
+        err = keras_hdf5_decode_answer(msg, ds);
     } catch (const std::bad_alloc&) {
         err = "out of memory";
     }

@@ -55,6 +55,12 @@ std::string keras_hdf5_read_bytes(const uint8_t* data, size_t n, hdf5_datasets& 
 // "cannot read HDF5 file PATH: <reason>".
 std::string keras_hdf5_read_file(const std::string& path, hdf5_datasets& out, const hdf5_read_options& options = {});
 
+// The parent's parser of the reader process's answer (format in keras_hdf5.cpp), with the limits above: the
+// answer comes from a process that ran libhdf5 on untrusted input. `out` is filled as it goes (clear it on
+// error). Returns "" or "the reader process sent a malformed answer" (or the child's own error message).
+// Exposed for the fuzz target (tests/fuzz/fuzz_hdf5.cpp); product code gets it through keras_hdf5_read_bytes().
+std::string keras_hdf5_decode_answer(const std::string& msg, hdf5_datasets& out);
+
 // The same walk in THIS process, without containment: a crash in libhdf5 crashes the caller. Only for the fuzz
 // target's search for such crashes (see tests/fuzz/fuzz_hdf5.cpp); product code uses keras_hdf5_read_bytes().
 std::string keras_hdf5_read_bytes_in_process(const uint8_t* data, size_t n, hdf5_datasets& out);

@@ -68,9 +68,13 @@ std::string from_json(const json_value& j, model_card& out) {
     if (!err.empty()) return "model card: feature: " + err;
     const json_value& seg = j["segment"];
     c.segment_s = seg["seconds"].as_number(NAN);
-    c.segment_frames = static_cast<int>(seg["frames"].as_number(0));
     c.segment_hop_s = seg["hop_seconds"].as_number(NAN);
-    c.segment_hop_frames = static_cast<int>(seg["hop_frames"].as_number(0));
+    const long long frames = seg["frames"].as_int(0), hop_frames = seg["hop_frames"].as_int(0);
+    if (frames < 1 || hop_frames < 1 || frames > kMaxSegmentFrames || hop_frames > kMaxSegmentFrames) {
+        return "model card: segment frames and hop must be whole numbers in [1, " + std::to_string(kMaxSegmentFrames) + "]";
+    }
+    c.segment_frames = static_cast<int>(frames);
+    c.segment_hop_frames = static_cast<int>(hop_frames);
     c.aggregation = seg["aggregation"].is_string() ? seg["aggregation"].as_string() : "mean";
     c.level_align = seg["level_align"].is_bool() && seg["level_align"].as_bool();
     aggregation agg;

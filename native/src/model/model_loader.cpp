@@ -7,7 +7,7 @@
 #include "data/sha256.h"
 #include "file_io.h"
 #include "model/archs.h"
-#include "model/ir_json.h"
+#include "model/card_graph.h"
 #include "model/onnx_export.h"
 
 namespace gs {
@@ -21,23 +21,6 @@ std::string card_path_for(const std::string& onnx_path) {
     const size_t slash = onnx_path.rfind('/');
     if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return onnx_path + ".json";
     return onnx_path.substr(0, dot) + ".json";
-}
-
-// The card's architecture as a graph (with or without a leading level_align node), temperature set; or the
-// graph the card carries (imported networks, heads on a backbone), as it was exported.
-static std::string card_graph(const model_card& card, bool level_align, ir_graph& g) {
-    if (!card.graph.is_null()) {
-        if (level_align != card.level_align) return "cannot add level alignment to a model with its own graph";
-        return ir_graph_from_json(card.graph, g);
-    }
-    const std::string err = build_arch(card.arch, card.features.n_bins(), card.segment_frames,
-                                       static_cast<int64_t>(card.labels.size()), g, level_align);
-    if (err.empty()) set_temperature(g, card.temperature);
-    // The penultimate layer exported as the embedding output (models trained from scratch since session 15).
-    if (err.empty() && !card.embedding.is_null() && card.embedding["output"].as_string() == ir_penultimate(g)) {
-        g.extra_outputs = {card.embedding["output"].as_string()};
-    }
-    return err;
 }
 
 // An inference-mode module for graph g with weights w.

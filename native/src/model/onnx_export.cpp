@@ -369,11 +369,24 @@ std::string export_onnx(const ir_graph& g, const ir_weights& w, const onnx_expor
         return "";
     } catch (const std::exception& ex) {
         bytes_out.clear();
-        return std::string("ONNX export: ") + ex.what();
+        return onnx_error("ONNX export: ", ex.what());
     } catch (...) {
         bytes_out.clear();
         return "ONNX export: unknown exception";
     }
+}
+
+std::string onnx_error(const std::string& prefix, const char* what) {
+    constexpr size_t kMaxChars = 400;
+    std::string out = prefix;
+    for (const char* c = what ? what : ""; *c && out.size() < prefix.size() + kMaxChars; ++c) {
+        const unsigned char u = static_cast<unsigned char>(*c);
+        const char ch = (u >= 0x20 && u < 0x7f) ? *c : ' ';
+        if (ch == ' ' && (out.empty() || out.back() == ' ')) continue;
+        out.push_back(ch);
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
 }
 
 std::string onnx_check(const std::string& bytes) {
@@ -383,7 +396,7 @@ std::string onnx_check(const std::string& bytes) {
         check_model_strict(m);
         return "";
     } catch (const std::exception& ex) {
-        return std::string("ONNX check: ") + ex.what();
+        return onnx_error("ONNX check: ", ex.what());
     } catch (...) {
         return "ONNX check: unknown exception";
     }
@@ -400,7 +413,7 @@ std::string onnx_read_metadata(const std::string& bytes, std::map<std::string, s
         doc_string = m.doc_string();
         return "";
     } catch (const std::exception& ex) {
-        return std::string("ONNX metadata: ") + ex.what();
+        return onnx_error("ONNX metadata: ", ex.what());
     } catch (...) {
         return "ONNX metadata: unknown exception";
     }
@@ -493,7 +506,7 @@ std::string import_onnx_weights(const std::string& bytes, const ir_graph& g, ir_
     try {
         e = import_weights(bytes, g, w);
     } catch (const std::exception& ex) {
-        e = std::string("ONNX import: ") + ex.what();
+        e = onnx_error("ONNX import: ", ex.what());
     } catch (...) {
         e = "ONNX import: unknown exception";
     }

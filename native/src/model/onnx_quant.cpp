@@ -337,7 +337,7 @@ std::string onnx_quantize_weights(onnx::ModelProto& m, const onnx_quant_options&
         if (opt.min_elements < 1) return "the minimum element count must be >= 1";
         return quantize_model(m, opt, summary);
     } catch (const std::exception& ex) {
-        return std::string("ONNX quantisation: ") + ex.what();
+        return onnx_error("ONNX quantisation: ", ex.what());
     } catch (...) {
         return "ONNX quantisation: unknown exception";
     }
@@ -357,7 +357,7 @@ std::string onnx_quantize(const std::string& in, const onnx_quant_options& opt, 
         return e;
     } catch (const std::exception& ex) {
         out.clear();
-        return std::string("ONNX quantisation: ") + ex.what();
+        return onnx_error("ONNX quantisation: ", ex.what());
     } catch (...) {
         out.clear();
         return "ONNX quantisation: unknown exception";
@@ -386,7 +386,7 @@ std::string onnx_dequantize_initializers(const onnx::GraphProto& graph, std::map
         return "";
     } catch (const std::exception& ex) {
         out.clear();
-        return std::string("ONNX dequantisation: ") + ex.what();
+        return onnx_error("ONNX dequantisation: ", ex.what());
     } catch (...) {
         out.clear();
         return "ONNX dequantisation: unknown exception";

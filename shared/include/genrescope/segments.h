@@ -7,6 +7,10 @@
 
 namespace gs {
 
+// The longest model input a model card may declare, in frames (about 3 hours at a 10-ms hop): cards are user
+// files, and a model input is allocated whole.
+constexpr int kMaxSegmentFrames = 1 << 20;
+
 struct segment_spec {
     int frames = 129;       // frames per segment (e.g. 3 s at 22050 Hz / hop 512 = 129), valid >= 1
     int hop_frames = 65;    // frames between segment starts, valid >= 1
