@@ -112,8 +112,9 @@ feature_config compact_cnn_feature_config() {
 }
 
 bool feature_config::frame_local() const {
-    if (kind == feature_kind::compact_cnn_melgram) return false;
-    if (kind != feature_kind::mel_db && kind != feature_kind::mfcc) return true;
+    if (kind != feature_kind::mel_db && kind != feature_kind::mfcc && kind != feature_kind::compact_cnn_melgram) {
+        return true;
+    }
     return !db.ref_max && db.top_db < 0.0;
 }
 

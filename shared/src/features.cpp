@@ -104,8 +104,9 @@ void feature_extractor::compute_frame(const float* frame, float* column_out) {
 
 std::string feature_extractor::compute(const float* y, size_t n, std::vector<float>& out, size_t& n_frames_out) {
     n_frames_out = 0;
-    // compact_cnn_melgram frames TF-style with "same" padding: frame t starts at t * hop - same_lead.
-    const bool same_framing = config_.kind == feature_kind::compact_cnn_melgram;
+    // compact_cnn_melgram as the original frames TF-style with "same" padding: frame t starts at t * hop -
+    // same_lead. Its frame-local variant (fixed dB ref) frames at t * hop, so that streaming equals batch.
+    const bool same_framing = config_.kind == feature_kind::compact_cnn_melgram && !config_.frame_local();
     const size_t n_frames = same_framing ? stft_same_n_frames(config_.stft, n) : stft_n_frames(config_.stft, n);
     const long long same_lead = same_framing ? static_cast<long long>(stft_same_pad_before(config_.stft, n)) : 0;
     if (n_frames == 0 && same_framing) return "features: empty input";

@@ -79,12 +79,14 @@ TEST(CompactFrontend, ConfigDefaultsFrameLocalityAndJsonRoundTrip) {
     EXPECT_EQ(gs::validate(c), "");
     EXPECT_EQ(c.n_bins(), kBands);
     EXPECT_EQ(c.sample_rate_hz, 12000);
-    EXPECT_FALSE(c.frame_local());  // never: whole-input dB reference and length-dependent framing
-    c.db.ref_max = false;
-    c.db.top_db = -1;
-    EXPECT_FALSE(c.frame_local());
+    EXPECT_FALSE(c.frame_local());  // as the original: whole-input dB reference and length-dependent framing
     gs::streaming_features s;
     EXPECT_NE(s.init(gs::compact_cnn_feature_config()), "");
+    c.db.ref_max = false;
+    EXPECT_FALSE(c.frame_local());  // top_db still needs the whole input
+    c.db.top_db = -1;
+    EXPECT_TRUE(c.frame_local());   // the variant a trainer backbone uses (fixed ref, no floor)
+    EXPECT_EQ(s.init(c), "");
 
     gs::feature_kind k;
     ASSERT_TRUE(gs::parse_feature_kind("compact_cnn_melgram", k));
@@ -326,4 +328,47 @@ TEST(CompactFrontend, BitExactGolden) {
     ASSERT_EQ(compute(gs::compact_cnn_feature_config(), two_tones(10001), out, n), "");
     ASSERT_EQ(n, 40u);
     EXPECT_EQ(fnv1a_bits(out), 0xd1debfac39eeb6caull) << std::hex << fnv1a_bits(out);
+}
+
+// The frame-local variant (fixed dB ref, no top_db): frames at t * hop with no "same" padding, streaming in
+// uneven chunks equals batch bit for bit, and a frame does not change when the input grows.
+TEST(CompactFrontend, FrameLocalVariantFramesPlainlyAndStreamsLikeBatch) {
+    gs::feature_config c = gs::compact_cnn_feature_config();
+    c.db.ref_max = false;
+    c.db.ref = 1.0;
+    c.db.top_db = -1;
+    ASSERT_EQ(gs::validate(c), "");
+    const std::vector<float> y = two_tones(12000);
+    std::vector<float> batch;
+    size_t n_frames = 0;
+    ASSERT_EQ(compute(c, y, batch, n_frames), "");
+    EXPECT_EQ(n_frames, (12000u - 512u) / 256u + 1u);  // uncentred framing, as stft_n_frames
+    // A longer input changes no earlier frame (with "same" padding every frame would move).
+    std::vector<float> longer = y;
+    longer.resize(15000, 0.25f);
+    std::vector<float> batch2;
+    size_t n2 = 0;
+    ASSERT_EQ(compute(c, longer, batch2, n2), "");
+    ASSERT_GT(n2, n_frames);
+    for (int b = 0; b < kBands; ++b) {
+        for (size_t t = 0; t < n_frames; ++t) {
+            ASSERT_EQ(batch[b * n_frames + t], batch2[b * n2 + t]) << b << " " << t;
+        }
+    }
+    // Streaming, pushed in chunks of 1, 7, 300, 4096, ... samples.
+    gs::streaming_features s;
+    ASSERT_EQ(s.init(c), "");
+    std::vector<float> frames;  // frame-major [frame][bin]
+    const size_t chunks[] = {1, 7, 300, 4096, 255, 2000};
+    size_t at = 0;
+    for (size_t k = 0; at < y.size(); ++k) {
+        const size_t n = std::min(chunks[k % 6], y.size() - at);
+        s.push(y.data() + at, n, frames);
+        at += n;
+    }
+    s.finish(frames);
+    ASSERT_GE(frames.size() / kBands, n_frames);
+    for (size_t t = 0; t < n_frames; ++t) {
+        for (int b = 0; b < kBands; ++b) ASSERT_EQ(frames[t * kBands + b], batch[b * n_frames + t]) << b << " " << t;
+    }
 }

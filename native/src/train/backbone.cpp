@@ -9,6 +9,9 @@
 #include "data/feature_cache.h"
 #include "data/sha256.h"
 #include "model/import_yamnet.h"
+#ifdef GENRESCOPE_HAVE_HDF5
+#include "model/import_compact_cnn.h"
+#endif
 #include "model/ir_json.h"
 #include "model/model_loader.h"
 
@@ -53,6 +56,35 @@ std::string load_backbone(const std::string& spec, const std::string& pretrained
         b.info.set("licence", b.card.training["licence"]);
         b.info.set("weights_file", b.card.training["weights_file"]);
         b.info.set("weights_sha256", y.source_sha256);
+    } else if (spec == "compact_cnn" || ends_with(spec, ".hdf5") || ends_with(spec, ".h5")) {
+#ifdef GENRESCOPE_HAVE_HDF5
+        const std::string path =
+            spec == "compact_cnn" ? pretrained_dir + "/compact_cnn_msd/weights_tensorflow.hdf5" : spec;
+        ir_graph g;
+        ir_weights w;
+        model_card c;
+        if (!(e = import_compact_cnn(path, g, w, c)).empty()) return "backbone: " + e;
+        // The frame-local variant of its front end: dB against a fixed reference instead of the clip's maximum,
+        // no 80-dB floor, plain framing. A fixed offset in dB only shifts the first convolution's outputs by a
+        // constant per channel, which the batch-norm statistics estimated from training tracks remove; in
+        // return every window depends only on its own audio (streaming, the microphone, sparse analysis).
+        c.features.db.ref_max = false;
+        c.features.db.ref = 1.0;
+        c.features.db.top_db = -1.0;
+        b.name = "compact_cnn";
+        b.embedding = g.logits;
+        b.graph = std::move(g);
+        b.weights = std::move(w);
+        b.card = std::move(c);
+        b.info = json_value::object();
+        b.info.set("name", "compact_cnn");
+        for (const char* k : {"source", "licence", "weights_file", "weights_sha256"}) b.info.set(k, b.card.training[k]);
+        b.info.set("front_end", "compact_cnn_melgram with dB against a fixed reference (1.0, amin 1e-10), no top_db, "
+                                "plain framing: frame-local, unlike the original (dB relative to the clip's maximum, "
+                                "80-dB floor, TF 'same' framing)");
+#else
+        return "backbone: compact_cnn needs libhdf5, and this build has none (apt-get install libhdf5-dev)";
+#endif
     } else if (ends_with(spec, ".onnx")) {
         loaded_model m;
         if (!(e = load_model(spec, m)).empty()) return "backbone: " + e;
@@ -69,7 +101,7 @@ std::string load_backbone(const std::string& spec, const std::string& pretrained
         if (m.card.training.find("backbone")) b.info.set("built_on", m.card.training["backbone"]);
         b.info.set("model_sha256", m.card.onnx_sha256);
     } else {
-        return "backbone: '" + spec + "' is not yamnet, a .tflite file or a GenreScope model.onnx";
+        return "backbone: '" + spec + "' is not yamnet, compact_cnn, a .tflite or Keras .hdf5 file or a GenreScope model.onnx";
     }
     if (!b.card.features.frame_local()) {
         return "backbone: " + b.name + "'s features are not frame-local; only such backbones can be trained on here";

@@ -28,7 +28,10 @@ struct backbone_model {
     json_value tags;              // the backbone card's tags (model_card::tags) with output = `scores`; null if none
 };
 
-// spec: "yamnet" (pretrained_dir/yamnet/yamnet_waveform_in.tflite), a .tflite file (import_yamnet), or a
+// spec: "yamnet" (pretrained_dir/yamnet/yamnet_waveform_in.tflite), a .tflite file (import_yamnet),
+// "compact_cnn" (pretrained_dir/compact_cnn_msd/weights_tensorflow.hdf5) or a Keras .hdf5/.h5 file
+// (import_compact_cnn, with a frame-local front end; its batch-norm statistics still need estimating:
+// batch_norm_stats.h), or a
 // GenreScope model.onnx with its card (any trained or imported model: its embedding is the input of the layer
 // that makes its logits). Returns "" or an error.
 std::string load_backbone(const std::string& spec, const std::string& pretrained_dir, backbone_model& out);

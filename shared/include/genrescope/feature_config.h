@@ -72,7 +72,9 @@ struct feature_config {
     mfcc_params mfcc() const;
     chroma_params chroma() const;
     // True when each frame depends only on its own samples (no ref=max, no top_db): required for streaming.
-    // Always false for compact_cnn_melgram (whole-input dB reference, and frame positions set by the length).
+    // compact_cnn_melgram as the original computes it (ref=max, top_db 80) is not; with a fixed ref and no top_db
+    // it is, and then it also frames like the other uncentred kinds (frame t starts at sample t * hop) instead
+    // of TF's "same" padding, whose frame positions depend on the input's length.
     bool frame_local() const;
 };
 
