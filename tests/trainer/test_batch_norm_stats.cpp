@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -66,7 +68,7 @@ TEST(CompactCnnBackbone, EstimatedStatisticsNormaliseTheTrainingSegments) {
     const gs::segment_spec spec = spec_of(b);
     gs::json_value info;
     gs::backbone_model est = b;
-    ASSERT_EQ(gs::estimate_batch_norm_statistics(est, tracks, ids, 96, spec, true, info), "");
+    ASSERT_EQ(gs::estimate_batch_norm_statistics(est, tracks, ids, 96, spec, "", true, info), "");
     EXPECT_FALSE(gs::needs_batch_norm_statistics(est));
     EXPECT_EQ(info["tracks"].as_int(), 3);
     EXPECT_EQ(info["segments"].as_int(), 6);  // 1400 frames: a segment at 0 and one end-aligned
@@ -104,16 +106,33 @@ TEST(CompactCnnBackbone, EstimatedStatisticsNormaliseTheTrainingSegments) {
     for (float& v : other[1].data) v += 20.0f;
     for (float& v : other[4].data) v -= 20.0f;
     gs::backbone_model again = b;
-    ASSERT_EQ(gs::estimate_batch_norm_statistics(again, other, ids, 96, spec, true, info), "");
+    ASSERT_EQ(gs::estimate_batch_norm_statistics(again, other, ids, 96, spec, "", true, info), "");
     for (int k = 1; k <= 5; ++k) {
         for (const char* p : {".running_mean", ".running_var"}) {
             const std::string name = "bn" + std::to_string(k) + p;
             EXPECT_EQ(again.weights.at(name), est.weights.at(name)) << name;
         }
     }
+    // Cached: the first run writes the statistics, a second run on the same tracks reads exactly them back
+    // (and reports the same counts); other training tracks make another key.
+    char tmpl[] = "/tmp/gs_bn_cacheXXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    const std::string cache = tmpl;
+    gs::backbone_model first = b, second = b, third = b;
+    ASSERT_EQ(gs::estimate_batch_norm_statistics(first, tracks, ids, 96, spec, cache, true, info), "");
+    ASSERT_EQ(gs::estimate_batch_norm_statistics(second, tracks, ids, 96, spec, cache, true, info), "");
+    EXPECT_EQ(info["tracks"].as_int(), 3);
+    EXPECT_EQ(info["segments"].as_int(), 6);
+    for (const auto& [name, v] : first.weights) EXPECT_EQ(second.weights.at(name), v) << name;
+    EXPECT_EQ(first.weights.at("bn3.running_var"), est.weights.at("bn3.running_var"));
+    ASSERT_EQ(gs::estimate_batch_norm_statistics(third, tracks, {0, 1}, 96, spec, cache, true, info), "");
+    EXPECT_EQ(info["tracks"].as_int(), 2);
+    EXPECT_NE(third.weights.at("bn1.running_mean"), first.weights.at("bn1.running_mean"));
+    std::filesystem::remove_all(cache);
+
     // No training segments: an error, the weights untouched.
     gs::backbone_model empty = b;
-    EXPECT_NE(gs::estimate_batch_norm_statistics(empty, tracks, {}, 96, spec, true, info), "");
+    EXPECT_NE(gs::estimate_batch_norm_statistics(empty, tracks, {}, 96, spec, "", true, info), "");
     EXPECT_EQ(empty.weights.at("bn1.running_var"), b.weights.at("bn1.running_var"));
 }
 

@@ -233,16 +233,17 @@ int run_backbone_single(const train_options& o) {
     }
     const int64_t n_classes = static_cast<int64_t>(ctx.data.labels.size());
     const int n_bins = ctx.config.n_bins();
+    const std::string feature_cache = o.cache_dir == "none" ? "" : (o.cache_dir.empty() ? default_feature_cache_dir() : o.cache_dir);
+    const std::string cache = feature_cache.empty() ? "" : feature_cache + "/embeddings";
     if (needs_batch_norm_statistics(b)) {  // compact_cnn: from this run's training tracks only
         json_value bn;
-        if (!(err = estimate_batch_norm_statistics(b, ctx.tracks, ctx.sets.train, n_bins, ctx.spec, o.quiet, bn)).empty()) {
+        if (!(err = estimate_batch_norm_statistics(b, ctx.tracks, ctx.sets.train, n_bins, ctx.spec, cache, o.quiet,
+                                                   bn)).empty()) {
             std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
             return 1;
         }
         ctx.backbone.set("batch_norm_statistics", bn);
     }
-    const std::string feature_cache = o.cache_dir == "none" ? "" : (o.cache_dir.empty() ? default_feature_cache_dir() : o.cache_dir);
-    const std::string cache = feature_cache.empty() ? "" : feature_cache + "/embeddings";
     std::vector<track_embeddings> emb;
     if (!(err = compute_embeddings(b, ctx.tracks, n_bins, ctx.spec, cache, o.quiet, emb)).empty()) {
         std::fprintf(stderr, "genrescope train: %s\n", err.c_str());

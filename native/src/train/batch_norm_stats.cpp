@@ -3,7 +3,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
+#include "data/feature_cache.h"
+#include "data/sha256.h"
+#include "model/ir_json.h"
 #include "model/ir_torch.h"
 
 namespace gs {
@@ -12,11 +16,81 @@ bool needs_batch_norm_statistics(const backbone_model& b) {
     return b.card.training["batch_norm_statistics"].as_string() == "not estimated";
 }
 
+namespace {
+
+// The running statistics of `nodes`, concatenated (every mean of node 1, every var of node 1, node 2, ...).
+std::vector<float> gather_statistics(const backbone_model& b, const std::vector<const ir_node*>& nodes) {
+    std::vector<float> v;
+    for (const ir_node* n : nodes) {
+        for (const char* p : {".running_mean", ".running_var"}) {
+            const std::vector<float>& w = b.weights.at(n->name + p);
+            v.insert(v.end(), w.begin(), w.end());
+        }
+    }
+    return v;
+}
+
+bool scatter_statistics(backbone_model& b, const std::vector<const ir_node*>& nodes, const std::vector<float>& v) {
+    size_t at = 0;
+    for (const ir_node* n : nodes) {
+        for (const char* p : {".running_mean", ".running_var"}) {
+            std::vector<float>& w = b.weights.at(n->name + p);
+            if (v.size() - at < w.size()) return false;
+            std::copy(v.begin() + static_cast<std::ptrdiff_t>(at), v.begin() + static_cast<std::ptrdiff_t>(at + w.size()), w.begin());
+            at += w.size();
+        }
+    }
+    return at == v.size();
+}
+
+}  // namespace
+
 std::string estimate_batch_norm_statistics(backbone_model& b, const std::vector<track_matrix>& tracks,
                                            const std::vector<int>& ids, int n_bins, const segment_spec& spec,
-                                           bool quiet, json_value& info) {
+                                           const std::string& cache_dir, bool quiet, json_value& info) {
     constexpr size_t kBatch = 8;  // segments per forward pass (every activation of the pass is kept)
     const auto t0 = std::chrono::steady_clock::now();
+    std::vector<const ir_node*> bn_nodes;
+    for (const ir_node& n : b.graph.nodes) {
+        if (n.op == ir_op::batch_norm) bn_nodes.push_back(&n);
+        if (n.op == ir_op::batch_norm && (!b.weights.count(n.name + ".running_mean") || !b.weights.count(n.name + ".running_var"))) {
+            return "batch-norm statistics: " + n.name + " has no running statistics to set";
+        }
+    }
+    // The cache key: the network (graph and weights), the segmenting, and every training track's features.
+    std::string cache_path;
+    {
+        std::string text = json_write(ir_graph_to_json(b.graph), -1) + "|" + std::to_string(spec.frames) + "/" +
+                           std::to_string(spec.hop_frames) + "/" + std::to_string(spec.cover_tail);
+        for (const auto& [name, v] : b.weights) text += name + sha256_hex(v.data(), v.size() * sizeof(float));
+        for (int id : ids) {
+            if (id < 0 || static_cast<size_t>(id) >= tracks.size()) continue;
+            const track_matrix& t = tracks[static_cast<size_t>(id)];
+            text += "|" + sha256_hex(t.data.data(), t.data.size() * sizeof(float));
+        }
+        if (!cache_dir.empty()) cache_path = cache_dir + "/bn-" + sha256_hex(text).substr(0, 32) + ".gsf";
+    }
+    std::error_code ec;
+    if (!cache_path.empty() && std::filesystem::exists(cache_path, ec)) {
+        track_features f;
+        int rate = 0;
+        std::vector<float> stats;
+        if (read_gsf(cache_path, f, rate).empty() && f.n_bins == 1 && f.data.size() >= 2) {
+            stats.assign(f.data.begin(), f.data.end() - 2);
+        }
+        if (!stats.empty() && scatter_statistics(b, bn_nodes, stats)) {
+            if (!quiet) {
+                std::fprintf(stderr, "backbone %s: batch-norm statistics of %zu nodes read from the cache\n",
+                             b.name.c_str(), bn_nodes.size());
+            }
+            info = json_value::object();
+            info.set("tracks", static_cast<double>(f.data[f.data.size() - 2]));
+            info.set("segments", static_cast<double>(f.data.back()));
+            info.set("nodes", static_cast<double>(bn_nodes.size()));
+            b.card.training.set("batch_norm_statistics", "estimated");
+            return "";
+        }
+    }
     // Every segment of the training tracks, once.
     std::vector<float> inputs;
     size_t n_segments = 0, n_tracks = 0;
@@ -31,10 +105,6 @@ std::string estimate_batch_norm_statistics(backbone_model& b, const std::vector<
     }
     if (n_segments == 0) return "batch-norm statistics: no training segments to estimate them from";
     const size_t seg = static_cast<size_t>(n_bins) * spec.frames;
-    std::vector<const ir_node*> bn_nodes;
-    for (const ir_node& n : b.graph.nodes) {
-        if (n.op == ir_op::batch_norm) bn_nodes.push_back(&n);
-    }
     torch::NoGradGuard no_grad;
     for (const ir_node* bn : bn_nodes) {
         ir_module module{nullptr};
@@ -85,6 +155,16 @@ std::string estimate_batch_norm_statistics(backbone_model& b, const std::vector<
     info.set("segments", static_cast<double>(n_segments));
     info.set("nodes", static_cast<double>(bn_nodes.size()));
     b.card.training.set("batch_norm_statistics", "estimated");
+    if (!cache_path.empty()) {
+        std::filesystem::create_directories(cache_dir, ec);
+        track_features f;
+        f.n_bins = 1;
+        f.data = gather_statistics(b, bn_nodes);
+        f.data.push_back(static_cast<float>(n_tracks));   // then the counts for the card (exact below 2^24)
+        f.data.push_back(static_cast<float>(n_segments));
+        f.n_frames = f.data.size();
+        write_gsf(cache_path, f, 1, 0);  // a failed write only costs the passes again next time
+    }
     return "";
 }
 

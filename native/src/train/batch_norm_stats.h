@@ -26,9 +26,11 @@ bool needs_batch_norm_statistics(const backbone_model& b);
 // nodes already set) over every segment of the tracks `ids` (segment_starts with `spec`), and sets the node's
 // running_mean and running_var to the per-channel mean and population variance of its input over all
 // segments and positions. b.weights is updated; `info` gets {"tracks", "segments", "nodes"} for the card.
-// Returns "" or an error.
+// With a cache_dir the statistics are stored there (cache_dir/<sha256 of the backbone's weights, the
+// segmenting and every training track's features>.gsf) and read back by a later run on the same tracks
+// (head variants, reruns), which then skips the passes. Returns "" or an error.
 std::string estimate_batch_norm_statistics(backbone_model& b, const std::vector<track_matrix>& tracks,
                                            const std::vector<int>& ids, int n_bins, const segment_spec& spec,
-                                           bool quiet, json_value& info);
+                                           const std::string& cache_dir, bool quiet, json_value& info);
 
 }  // namespace gs

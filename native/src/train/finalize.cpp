@@ -428,6 +428,13 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
             card.limits.push_back("trained on " + std::to_string(ctx.sets.train.size()) +
                                   " tracks: accuracy figures carry wide confidence intervals");
         }
+        if (card.segment_s > 10.0) {  // e.g. a compact_cnn backbone's 27.3-s window
+            char s[64];
+            std::snprintf(s, sizeof s, "%.1f", card.segment_s);
+            card.limits.push_back(std::string("each window is ") + s + " s long: a shorter file fills the rest of its "
+                                  "window with zeros of the normalised features (not with silence), so files much "
+                                  "shorter than that are classified from a partly artificial input");
+        }
     }
     json_value m = json_value::object();
     if (test_m.track.n_samples > 0) {
