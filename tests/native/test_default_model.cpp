@@ -71,7 +71,9 @@ TEST(DefaultModel, CardCarriesCalibrationProtocolsAndLimits) {
     EXPECT_EQ(bb["licence"].as_string(), "Apache-2.0");
     EXPECT_EQ(bb["weights_sha256"].as_string().size(), 64u);
     EXPECT_TRUE(j["graph"].is_object()) << "a backbone model's card carries its graph";
-    if (bb["head_loss"].as_string() == "bag") EXPECT_EQ(j["segment"]["aggregation"].as_string(), "geometric_mean");
+    if (bb["head_loss"].as_string() == "bag") {
+        EXPECT_EQ(j["segment"]["aggregation"].as_string(), "geometric_mean");
+    }
     EXPECT_LE(card.segment_hop_s, card.segment_s) << "windows must cover the audio";
     // The outside verdict's rule: AudioSet genre tags inside and outside the ten genres, a threshold.
     gs::tag_rule rule;
