@@ -295,7 +295,9 @@ std::string import_compact_cnn_datasets(const hdf5_datasets& ds, const std::stri
                                        "the original normalised with each batch's statistics, the file's running "
                                        "mean/std are placeholders") +
                            (placeholder_stats ? " (0 / 1)" : " (not 0 / 1, ignored)") +
-                           "; the graph uses mean 0, var 1 until then, so its activations are not calibrated");
+                           "; the graph uses mean 0, var 1 until then, so its activations are not calibrated. "
+                           "`genrescope train --backbone compact_cnn` (or this file) estimates them from its "
+                           "training tracks");
         c.limits.push_back("features: dB relative to the whole input's maximum (the original: the maximum over a batch "
                            "of clips), not frame-local, so no streaming");
         g = std::move(graph);
