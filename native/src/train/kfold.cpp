@@ -91,7 +91,8 @@ int run_all_folds(const train_options& o, int k, dist_group& dist, run_one_fn ru
         folds.push_back(fj);
     }
     json_value summary = json_value::object();
-    summary.set("arch", o.backbone.empty() ? o.arch : "backbone " + o.backbone + " + " + o.head + " head");
+    const std::string what = o.backbone.empty() ? o.arch : "backbone " + o.backbone + " + " + o.head + " head";
+    summary.set("arch", what);
     summary.set("protocol", "stratified " + std::to_string(k) + "-fold cross-validation by track");
     summary.set("folds", folds);
     summary.set("test_segment_accuracy", summarize_folds(seg_acc).to_json());
@@ -101,7 +102,7 @@ int run_all_folds(const train_options& o, int k, dist_group& dist, run_one_fn ru
     std::ofstream(base + "/kfold_summary.json") << json_write(summary, 2) << "\n";
     const mean_std ta = summarize_folds(track_acc), tf = summarize_folds(track_f1);
     std::printf("%s, %d-fold: test track accuracy %.4f +- %.4f, macro-F1 %.4f +- %.4f (%s/kfold_summary.json)\n",
-                o.arch.c_str(), k, ta.mean, ta.std, tf.mean, tf.std, base.c_str());
+                what.c_str(), k, ta.mean, ta.std, tf.mean, tf.std, base.c_str());
     return 0;
 }
 
