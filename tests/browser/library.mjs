@@ -294,6 +294,19 @@ async function main() {
         }, null, { timeout: 60000 }).then(() => true, () => false);
         check('at its end the next similar song opens and plays', advanced,
               JSON.stringify(await lib(() => window.genrescope.library.playing())));
+        // Files queued while the run plays are classified in the background without taking the player over.
+        await page.evaluate(() => window.Module.gs_playback_seek(0));
+        const queued_b64 = fs.readFileSync(path.join(clips, 'jazz.00005-10s-16s.wav')).toString('base64');
+        const done_before = (await lib(() => window.genrescope.library.state())).done;
+        await page.evaluate(async (b64) => {
+            const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)).buffer;
+            await window.genrescope.library.add([{ name: 'during-run-0.wav', bytes }, { name: 'during-run-1.wav', bytes }]);
+        }, queued_b64);
+        const during = await lib(() => window.genrescope.library.playing());
+        const done_after = (await lib(() => window.genrescope.library.state())).done;
+        check('two files queued during the run are classified and the run keeps the player',
+              done_after === done_before + 2 && during.files.length === 3 && during.position === 1 && during.playing,
+              `done ${done_before} -> ${done_after}, ${JSON.stringify(during)}`);
         await page.evaluate(() => window.Module.gs_playback_toggle());  // pause: the run waits, nothing advances
         await page.waitForTimeout(1000);
         const paused = await lib(() => window.genrescope.library.playing());

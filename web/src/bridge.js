@@ -312,6 +312,8 @@
         gs_library_select: (index) => library_queue.reopen(index),
         gs_download: download,
         gs_set_playback: (samples, rate_hz) => {
+            // A library file classified in the background while "Play similar" plays leaves the player to the run.
+            if (library_jobs > 0 && playlist.pos >= 0 && !playlist.waiting) return;
             gs_audio.set_playback(samples, rate_hz);
             if (playlist.waiting) {
                 playlist.waiting = false;
