@@ -336,7 +336,10 @@ std::string from_json(const json_value& j, feature_config& out) {
     }
     if (const json_value* r = j.find("db_ref")) {
         if (r->is_string() && r->as_string() == "max") c.db.ref_max = true;
-        else if (r->is_number()) c.db.ref = r->as_number();
+        else if (r->is_number()) {
+            c.db.ref_max = false;  // (a kind's defaults may say max: compact_cnn_melgram's do)
+            c.db.ref = r->as_number();
+        }
         else return "config: db_ref must be a number or \"max\"";
     }
     if (const json_value* t = j.find("db_top_db")) {

@@ -338,6 +338,15 @@ TEST(CompactFrontend, FrameLocalVariantFramesPlainlyAndStreamsLikeBatch) {
     c.db.ref = 1.0;
     c.db.top_db = -1;
     ASSERT_EQ(gs::validate(c), "");
+    // Its JSON (as a model card carries it) reads back as the same frame-local config: before session 16's
+    // fix the kind's defaults (ref = max) survived a numeric db_ref and the card of every model trained on
+    // this backbone was refused by classify as "not frame-local".
+    gs::feature_config back;
+    ASSERT_EQ(gs::from_json(gs::to_json(c), back), "");
+    EXPECT_FALSE(back.db.ref_max);
+    EXPECT_EQ(back.db.ref, 1.0);
+    EXPECT_LT(back.db.top_db, 0.0);
+    EXPECT_TRUE(back.frame_local());
     const std::vector<float> y = two_tones(12000);
     std::vector<float> batch;
     size_t n_frames = 0;
