@@ -155,3 +155,36 @@ TEST(OnnxQuantReader, HostileFilesGiveClearErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+// A zero stride or dilation in an edited file crashed libonnx's shape inference with SIGFPE (found by
+// fuzz_onnx_weights); the import and the strict check now refuse such attributes first, in one line.
+TEST(OnnxQuantReader, ZeroStridesAndDilationsAreErrorsNotCrashes) {
+    gs_test::test_builder b(8, 10, 4);
+    const ir_graph g = b.finish(b.linear(b.global_pool(b.relu(b.conv(b.input(), 6, 3, 3, 1, 1, 1, 1)), false), 4));
+    const std::string good = export_graph(g, gs_test::random_weights(g, 5u));
+    for (const char* attr : {"strides", "dilations", "kernel_shape"}) {
+        onnx::ModelProto m = parse(good);
+        bool edited = false;
+        for (onnx::NodeProto& n : *m.mutable_graph()->mutable_node()) {
+            if (n.op_type() != "Conv") continue;
+            for (onnx::AttributeProto& a : *n.mutable_attribute()) {
+                if (a.name() == attr && a.ints_size() > 0) {
+                    a.set_ints(0, 0);
+                    edited = true;
+                }
+            }
+        }
+        ASSERT_TRUE(edited) << attr;
+        ir_weights back;
+        const std::string bytes = m.SerializeAsString();
+        const std::string e = gs::import_onnx_weights(bytes, g, back);
+        EXPECT_NE(e.find(std::string(attr) + " must be >= 1"), std::string::npos) << e;
+        EXPECT_EQ(e.find('\n'), std::string::npos);
+        EXPECT_TRUE(back.empty());
+        EXPECT_NE(gs::onnx_check(bytes).find(std::string(attr) + " must be >= 1"), std::string::npos);
+    }
+}
+
+}  // namespace
