@@ -24,7 +24,7 @@ std::string card_path_for(const std::string& onnx_path) {
 }
 
 // An inference-mode module for graph g with weights w.
-static std::string make_module(const ir_graph& g, const ir_weights& w, ir_module& out) {
+std::string make_module(const ir_graph& g, const ir_weights& w, ir_module& out) {
     try {
         ir_module m(g);
         const std::string err = m->set_weights(w);

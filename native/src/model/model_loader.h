@@ -15,6 +15,9 @@ struct loaded_model {
     ir_module module{nullptr};
 };
 
+// An inference-mode (eval) module for graph g with weights w: "" or a one-line error (bad graph, weights).
+std::string make_module(const ir_graph& g, const ir_weights& w, ir_module& out);
+
 // The card path that belongs to a model path: "dir/name.onnx" -> "dir/name.json".
 std::string card_path_for(const std::string& onnx_path);
 

@@ -152,14 +152,8 @@ std::string compute_embeddings(backbone_model& b, const std::vector<track_matrix
     if (!cache_dir.empty()) fs::create_directories(cache_dir, ec);
     const bool use_cache = !cache_dir.empty() && !ec;
     ir_module module{nullptr};
-    try {
-        module = ir_module(b.graph);
-    } catch (const std::exception& ex) {
-        return std::string("backbone: ") + ex.what();
-    }
-    std::string e = module->set_weights(b.weights);
+    std::string e = make_module(b.graph, b.weights, module);
     if (!e.empty()) return "backbone: " + e;
-    module->eval();
     torch::NoGradGuard no_grad;
     const auto t0 = std::chrono::steady_clock::now();
     size_t computed = 0, cached = 0, segments = 0;

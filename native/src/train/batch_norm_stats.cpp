@@ -9,6 +9,7 @@
 #include "data/sha256.h"
 #include "model/ir_json.h"
 #include "model/ir_torch.h"
+#include "model/model_loader.h"
 
 namespace gs {
 
@@ -108,14 +109,8 @@ std::string estimate_batch_norm_statistics(backbone_model& b, const std::vector<
     torch::NoGradGuard no_grad;
     for (const ir_node* bn : bn_nodes) {
         ir_module module{nullptr};
-        try {
-            module = ir_module(b.graph);
-        } catch (const std::exception& ex) {
-            return std::string("batch-norm statistics: ") + ex.what();
-        }
-        std::string e = module->set_weights(b.weights);
+        const std::string e = make_module(b.graph, b.weights, module);
         if (!e.empty()) return "batch-norm statistics: " + e;
-        module->eval();
         torch::Tensor sum, sum_sq;
         double count = 0.0;
         for (size_t s0 = 0; s0 < n_segments; s0 += kBatch) {
