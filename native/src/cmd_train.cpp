@@ -32,7 +32,7 @@ int cmd_train(int argc, char** argv) {
                 "lr", "weight-decay", "warmup-epochs", "label-smoothing", "mixup", "spec-augment", "gain-db", "noise-prob",
                 "noise-texture", "band-limit", "teacher", "teacher-weight", "teacher-temp",
                 "crops-per-track", "ema", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align",
-                "backbone", "head", "head-hidden", "head-dropout", "head-loss", "bags-per-track", "hop-s", "augment-copies", "pretrained-dir", "segment-s",
+                "backbone", "head", "head-hidden", "head-dropout", "head-loss", "bags-per-track", "hop-s", "segment-fill", "augment-copies", "pretrained-dir", "segment-s",
                 "dist-backend", "dist-timeout"},
                
 {"resume", "quiet", "freeze", "head-standardize"});
@@ -85,6 +85,11 @@ int cmd_train(int argc, char** argv) {
     o.teacher.temperature = a.get_double("teacher-temp", 2, 0.1, 100);
     if (!o.dist_backend.empty() && o.dist_backend != "gloo" && o.dist_backend != "nccl" && a.error().empty()) {
         std::fprintf(stderr, "genrescope train: --dist-backend must be gloo or nccl\n");
+        return kExitUsage;
+    }
+    const std::string fill = a.get("segment-fill", "tile");
+    if (!parse_segment_fill(fill, o.segment_pad) && a.error().empty()) {
+        std::fprintf(stderr, "genrescope train: --segment-fill must be tile or zeros\n");
         return kExitUsage;
     }
     if (o.device != "auto" && o.device != "cpu" && o.device != "cuda" && a.error().empty()) {

@@ -81,6 +81,8 @@ const char* kUsage =
     "          --teacher-weight W (0.5: its share of the target)  --teacher-temp T (2: its logits / T)\n"
     "        --ema D (validate, select and export a moving average of the weights, decay D per step in [0, 1);\n"
     "          0.995 averages the last ~200 steps; default 0: off)\n"
+    "        --segment-fill tile|zeros (a track shorter than one segment: repeated to fill it, or the rest 0 after\n"
+    "          normalisation; default tile; the card's segment.fill, which classify and the page apply)\n"
     "        --patience N  --seed N  --threads N  --quiet\n"
     "        --resume (continue a stopped run from RUN/checkpoint.pt; with kfold:K, folds that finished are kept)\n"
     "\n"

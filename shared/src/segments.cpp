@@ -36,16 +36,32 @@ size_t extract_segments(const float* features, int n_bins, size_t n_frames, cons
     const size_t seg_size = static_cast<size_t>(n_bins) * len;
     out.resize(starts.size() * seg_size);
     for (size_t s = 0; s < starts.size(); ++s) {
-        float* dst = out.data() + s * seg_size;
-        for (int b = 0; b < n_bins; ++b) {
-            const float* row = features + static_cast<size_t>(b) * n_frames;
-            for (size_t f = 0; f < len; ++f) {
-                const size_t src = starts[s] + f;
-                dst[static_cast<size_t>(b) * len + f] = src < n_frames ? row[src] : pad_value;
-            }
-        }
+        copy_segment(features, n_bins, n_frames, starts[s], spec, pad_value, out.data() + s * seg_size);
     }
     return starts.size();
+}
+
+void copy_segment(const float* features, int n_bins, size_t n_frames, size_t start, const segment_spec& spec,
+                  float pad_value, float* dst) {
+    const size_t len = static_cast<size_t>(std::max(spec.frames, 0));
+    const bool tile = spec.fill == segment_fill::tile && n_frames > 0;
+    for (int b = 0; b < n_bins; ++b) {
+        const float* row = features + static_cast<size_t>(b) * n_frames;
+        float* out = dst + static_cast<size_t>(b) * len;
+        for (size_t f = 0; f < len; ++f) {
+            const size_t src = start + f;
+            out[f] = src < n_frames ? row[src] : tile ? row[tiled_frame(src, n_frames)] : pad_value;
+        }
+    }
+}
+
+const char* to_string(segment_fill f) { return f == segment_fill::tile ? "tile" : "zeros"; }
+
+bool parse_segment_fill(const std::string& s, segment_fill& out) {
+    if (s == "zeros") out = segment_fill::zeros;
+    else if (s == "tile") out = segment_fill::tile;
+    else return false;
+    return true;
 }
 
 const char* to_string(aggregation a) {

@@ -73,6 +73,40 @@ TEST(UntrustedCards, SegmentFramesOutsideTheirRangeAreErrors) {
     EXPECT_EQ(card.segment_hop_frames, gs::kMaxSegmentFrames);
 }
 
+// segment.fill: absent means zeros (cards before session 17); both readers take "tile" and refuse anything else.
+TEST(UntrustedCards, SegmentFillIsCheckedInBoth) {
+    gs::json_value j;
+    gs::model_card card;
+    gs_web::model_card web;
+    ASSERT_EQ(gs::json_parse(with_segment_field("fill", "\"tile\""), j), "");
+    ASSERT_EQ(gs::from_json(j, card), "");
+    ASSERT_EQ(gs_web::parse_model_card(with_segment_field("fill", "\"tile\""), web), "");
+    EXPECT_EQ(card.fill, gs::segment_fill::tile);
+    EXPECT_EQ(web.segment.fill, gs::segment_fill::tile);
+    // Written back, the field survives.
+    gs::json_value again;
+    ASSERT_EQ(gs::json_parse(gs::json_write(gs::to_json(card)), again), "");
+    EXPECT_EQ(again["segment"]["fill"].as_string(), "tile");
+    // Without the field: zeros.
+    gs::json_value old_card;
+    ASSERT_EQ(gs::json_parse(default_card_text(), old_card), "");
+    gs::json_value seg = old_card["segment"];
+    gs::json_value stripped = gs::json_value::object();
+    for (const std::string k : {"seconds", "frames", "hop_seconds", "hop_frames", "aggregation", "level_align"}) {
+        if (!seg[k].is_null()) stripped.set(k, seg[k]);
+    }
+    old_card.set("segment", stripped);
+    ASSERT_EQ(gs::from_json(old_card, card), "");
+    ASSERT_EQ(gs_web::parse_model_card(gs::json_write(old_card), web), "");
+    EXPECT_EQ(card.fill, gs::segment_fill::zeros);
+    EXPECT_EQ(web.segment.fill, gs::segment_fill::zeros);
+    for (const std::string bad : {"\"Tile\"", "\"\"", "1", "true", "[]", "{}"}) {
+        const std::string text = with_segment_field("fill", bad);
+        EXPECT_NE(native_error(text).find("segment fill must be"), std::string::npos) << bad;
+        EXPECT_NE(web_error(text).find("segment fill must be"), std::string::npos) << bad;
+    }
+}
+
 TEST(UntrustedCards, OnnxLibraryErrorsBecomeOnePrintableLine) {
     // What the ONNX checker throws for a node whose op type holds a newline from the file.
     const char* what = "No Op registered for R\nduceMax with domain_version of 17\n\n==> Context: Bad node\tspec\x01";

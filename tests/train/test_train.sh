@@ -250,7 +250,7 @@ case "$tags" in "boolean 5 true "*) ok "classify --json: uncertain flag and 5 Au
     *) bad "classify tags: '$tags'" ;; esac
 # (c) Choi's compact convnet from its Keras HDF5 file: batch-norm statistics estimated from the training tracks
 #     (the card says from how many), a frame-local front end, and classify loads the result. (The synthetic
-#     tracks are 4 s, padded into its 27.3-s input, so no accuracy is asked for here.)
+#     tracks are 4 s, tiled into its 27.3-s input, so no accuracy is asked for here.)
 if "$bin" import compact_cnn /dev/null --out "$work/x" 2>&1 | grep -q "libhdf5"; then
     echo "SKIP compact_cnn backbone: this build has no libhdf5"
 else
@@ -265,6 +265,18 @@ else
     else bad "compact_cnn backbone: exit $rc, bn tracks '$bn_tracks' (train '$n_train'), $(tail -2 "$work/bbc.err")"; fi
     out="$("$bin" classify --model "$work/bb_cc/model.onnx" --json "$shared/clips/rock.00005-10s-16s.wav" 2>&1)"
     case "$out" in *'"top"'*) ok "classify loads the compact_cnn model" ;; *) bad "classify on the compact_cnn model: $(echo "$out" | tail -1)" ;; esac
+    # The 6-s clip is shorter than the 27.3-s window: the card's segment.fill (tile, the trainer's default) is
+    # what classify applies. The same model with "zeros" in its card must give other probabilities.
+    mkdir -p "$work/bb_cc_zeros" && cp "$work/bb_cc/model.onnx" "$work/bb_cc_zeros/"
+    node -e 'const fs=require("fs");const j=JSON.parse(fs.readFileSync(process.argv[1],"utf8"));j.segment.fill="zeros";fs.writeFileSync(process.argv[2],JSON.stringify(j))' \
+        "$work/bb_cc/model.json" "$work/bb_cc_zeros/model.json"
+    probs() { "$bin" classify --model "$1" --json "$shared/clips/rock.00005-10s-16s.wav" 2>/dev/null |
+              node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(JSON.parse(s)[0].probabilities)))'; }
+    p_tile="$(probs "$work/bb_cc/model.onnx")"; p_zeros="$(probs "$work/bb_cc_zeros/model.onnx")"
+    if [ "$(json "$work/bb_cc/model.json" "j.segment.fill")" = tile ] && [ -n "$p_tile" ] && [ -n "$p_zeros" ] \
+        && [ "$p_tile" != "$p_zeros" ]; then
+        ok "compact_cnn card: segment.fill tile, and classify applies the card's fill to a 6-s file"
+    else bad "segment.fill: card '$(json "$work/bb_cc/model.json" "j.segment.fill")', tile $p_tile, zeros $p_zeros"; fi
 fi
 "$bin" train --data "$work/data" --backbone "$work/nope.onnx" --run-dir "$work/x" >/dev/null 2>"$work/e.err"; rc=$?
 if [ "$rc" = 1 ] && grep -q "backbone" "$work/e.err"; then ok "missing backbone: exit 1, says so"; else bad "missing backbone: exit $rc"; fi

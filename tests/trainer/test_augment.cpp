@@ -54,8 +54,8 @@ TEST(Augment, WhiteNoiseTextureHasMeanOneAndFluctuatesMoreInNarrowLowBands) {
     const feature_config c = db_config();
     const int n_bins = c.n_bins();
     const std::vector<track_matrix> tracks = one_track(n_bins);
-    device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, true, torch::kCPU);
-    EXPECT_FALSE(device_batcher(tracks, {0}, n_bins, kFrames, kClasses, c, false, torch::kCPU).noise_texture().defined())
+    device_batcher batcher(tracks, {0}, n_bins, kFrames, segment_fill::zeros, kClasses, c, true, torch::kCPU);
+    EXPECT_FALSE(device_batcher(tracks, {0}, n_bins, kFrames, segment_fill::zeros, kClasses, c, false, torch::kCPU).noise_texture().defined())
         << "flat noise needs no texture";
     const torch::Tensor t = batcher.noise_texture();
     ASSERT_TRUE(t.defined());
@@ -78,7 +78,7 @@ TEST(Augment, BandLimitSetsTheBinsFromTheCutUpToTheSegmentsLowestValue) {
     const feature_config c = db_config();
     const int n_bins = c.n_bins();
     const std::vector<track_matrix> tracks = one_track(n_bins);
-    device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, false, torch::kCPU);
+    device_batcher batcher(tracks, {0}, n_bins, kFrames, segment_fill::zeros, kClasses, c, false, torch::kCPU);
     batch_plan p = plain_plan(2, n_bins);
     const int cut = 110;
     p.band_cut[0] = cut;
@@ -105,7 +105,7 @@ TEST(Augment, NoiseSitsAtTheRequestedLevelAndOnlyTexturedNoiseFluctuates) {
     tracks[0].label = 0;
     tracks[0].data.assign(static_cast<size_t>(n_bins) * 300, -60.0f);
     for (bool textured : {false, true}) {
-        device_batcher batcher(tracks, {0}, n_bins, kFrames, kClasses, c, textured, torch::kCPU);
+        device_batcher batcher(tracks, {0}, n_bins, kFrames, segment_fill::zeros, kClasses, c, textured, torch::kCPU);
         batch_plan p = plain_plan(3, n_bins);
         p.noise_snr_db = {-20.0f, -20.0f, std::numeric_limits<float>::infinity()};  // 20 dB *above* the signal
         p.noise_pos = {0.1f, 0.7f, 0.0f};
@@ -195,3 +195,39 @@ TEST(Augment, DefaultPlanIsTheSameAsBeforeTheNewAugmentations) {
 }
 
 }  // namespace
+
+// A crop of a track shorter than a segment: under segment_fill::tile the frames past the end are the track again
+// (the same frames gs::copy_segment gives the CLI and the page), under zeros they are 0 after normalisation.
+TEST(Augment, CropsPastAShortTracksEndFollowTheFill) {
+    const feature_config c = db_config();
+    const int n_bins = c.n_bins();
+    std::vector<track_matrix> tracks = one_track(n_bins);
+    track_matrix& t = tracks[0];
+    const size_t n = 50;  // frames kept of the 300: shorter than kFrames
+    std::vector<float> shorter(static_cast<size_t>(n_bins) * n);
+    for (int b = 0; b < n_bins; ++b) {
+        std::copy_n(t.data.data() + static_cast<size_t>(b) * t.n_frames, n, shorter.data() + static_cast<size_t>(b) * n);
+    }
+    t.data = shorter;
+    t.n_frames = n;
+    batch_plan p = plain_plan(1, n_bins);
+    p.start.assign(1, 0);
+    for (segment_fill fill : {segment_fill::tile, segment_fill::zeros}) {
+        device_batcher batcher(tracks, {0}, n_bins, kFrames, fill, kClasses, c, false, torch::kCPU);
+        torch::Tensor x, y;
+        batcher.materialize(p, x, y);
+        const auto v = x.accessor<float, 4>();
+        segment_spec spec;
+        spec.frames = kFrames;
+        spec.fill = fill;
+        std::vector<float> expect(static_cast<size_t>(n_bins) * kFrames);
+        copy_segment(t.data.data(), n_bins, n, 0, spec, 0.0f, expect.data());
+        for (int b = 0; b < n_bins; ++b) {
+            for (int f = 0; f < kFrames; ++f) {
+                ASSERT_EQ(v[0][0][b][f], expect[static_cast<size_t>(b) * kFrames + f])
+                    << to_string(fill) << ", bin " << b << " frame " << f;
+            }
+        }
+        EXPECT_EQ(v[0][0][3][n + 7], fill == segment_fill::tile ? t.data[3 * n + 7] : 0.0f);
+    }
+}

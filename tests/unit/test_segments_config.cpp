@@ -44,6 +44,45 @@ TEST(Segments, ExtractLaysOutNchwAndPads) {
     EXPECT_EQ(out, (std::vector<float>{0, 1, 2, 3, 4, -1, -1, 10, 11, 12, 13, 14, -1, -1}));
 }
 
+// A track shorter than one segment under segment_fill::tile: the track again from its first frame (session 17:
+// compact_cnn's 27.3-s windows padded a 6-s clip with 0 dB, a loud flat spectrum, and called jazz metal).
+TEST(Segments, TileRepeatsAShortTrack) {
+    std::vector<float> f;  // [2 bins][3 frames]: value = 10 * bin + frame
+    for (int b = 0; b < 2; ++b) {
+        for (int t = 0; t < 3; ++t) f.push_back(static_cast<float>(10 * b + t));
+    }
+    gs::segment_spec s;
+    s.frames = 8;
+    s.hop_frames = 4;
+    s.fill = gs::segment_fill::tile;
+    std::vector<float> out;
+    ASSERT_EQ(gs::extract_segments(f.data(), 2, 3, s, -1.0f, out), 1u);
+    EXPECT_EQ(out, (std::vector<float>{0, 1, 2, 0, 1, 2, 0, 1, 10, 11, 12, 10, 11, 12, 10, 11}));
+    // One frame fills the whole segment; a track of exactly one segment is not touched.
+    std::vector<float> seg(8);
+    gs::copy_segment(f.data(), 1, 1, 0, s, -1.0f, seg.data());
+    EXPECT_EQ(seg, std::vector<float>(8, 0.0f));
+    s.frames = 3;
+    gs::copy_segment(f.data(), 2, 3, 0, s, -1.0f, seg.data());
+    EXPECT_EQ(std::vector<float>(seg.begin(), seg.begin() + 6), (std::vector<float>{0, 1, 2, 10, 11, 12}));
+    // zeros (the default, and cards without segment.fill) keeps the pad value.
+    s.frames = 5;
+    s.fill = gs::segment_fill::zeros;
+    gs::copy_segment(f.data(), 1, 3, 0, s, -1.0f, seg.data());
+    EXPECT_EQ(std::vector<float>(seg.begin(), seg.begin() + 5), (std::vector<float>{0, 1, 2, -1, -1}));
+}
+
+TEST(Segments, FillNamesRoundTrip) {
+    for (gs::segment_fill f : {gs::segment_fill::zeros, gs::segment_fill::tile}) {
+        gs::segment_fill back = f == gs::segment_fill::tile ? gs::segment_fill::zeros : gs::segment_fill::tile;
+        ASSERT_TRUE(gs::parse_segment_fill(gs::to_string(f), back));
+        EXPECT_EQ(back, f);
+    }
+    gs::segment_fill out = gs::segment_fill::zeros;
+    EXPECT_FALSE(gs::parse_segment_fill("Tile", out));
+    EXPECT_FALSE(gs::parse_segment_fill("", out));
+}
+
 TEST(Segments, Aggregations) {
     const std::vector<float> p = {0.7f, 0.2f, 0.1f,  //
                                   0.1f, 0.5f, 0.4f,  //

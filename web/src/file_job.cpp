@@ -199,16 +199,8 @@ void file_job::segment_input(size_t s, std::vector<float>& out) const {
 }
 
 void file_job::segment_input_into(size_t s, float* out) const {
-    const int n_b = card.n_bins();
-    const size_t len = size_t(card.segment.frames);
-    const size_t start = starts[s];
-    for (int b = 0; b < n_b; ++b) {
-        const float* row = features.data() + size_t(b) * n_frames;
-        float* dst = out + size_t(b) * len;
-        size_t f = 0;
-        for (; f < len && start + f < n_frames; ++f) dst[f] = row[start + f];
-        for (; f < len; ++f) dst[f] = 0.0f;  // frames past the end: 0 after normalisation (as native)
-    }
+    // Frames past the end (a file shorter than one window): the card's fill, through the same shared/ code as native.
+    gs::copy_segment(features.data(), card.n_bins(), n_frames, starts[s], card.segment, 0.0f, out);
 }
 
 bool file_job::is_analysed(size_t s) const {

@@ -63,12 +63,18 @@ void live_session::make_request(double now_ms, std::vector<float>& input) {
     const size_t len = size_t(card.segment.frames);
     const size_t have = frames_.size() / nb;
     const size_t n = std::min(have, len);
-    // Right-align the newest n frames; the missing left part stays 0 (the normalised mean, as native pads).
+    // Right-align the newest n frames. Until a window's worth has been heard, the missing left part follows the
+    // card's fill: 0 (the normalised mean, as native pads) or the frames heard so far again (segment_fill::tile),
+    // continued leftwards so that the oldest frame follows the newest, as a file's tiling repeats it.
     std::vector<float> raw(nb * len, 0.0f);
     const size_t first = have - n;
-    for (size_t f = 0; f < n; ++f)
-        for (size_t b = 0; b < nb; ++b) raw[b * len + (len - n + f)] = frames_[(first + f) * nb + b];
-    gs::apply_normalisation(card.features, raw.data() + (len - n), int(n), len, 1);
+    const bool tile = card.segment.fill == gs::segment_fill::tile && n > 0;
+    const size_t filled = tile ? len : n;  // right-most positions that hold frames
+    for (size_t j = len - filled; j < len; ++j) {
+        const size_t f = j >= len - n ? j - (len - n) : (n - (len - n - j) % n) % n;  // 0 = oldest of the n
+        for (size_t b = 0; b < nb; ++b) raw[b * len + j] = frames_[(first + f) * nb + b];
+    }
+    gs::apply_normalisation(card.features, raw.data() + (len - filled), int(filled), len, 1);
     input.swap(raw);
     in_flight_ = true;
     last_request_ms_ = now_ms;

@@ -33,8 +33,9 @@ public:
 
     // True when a new classification should be asked for now (enough audio, none in flight, interval passed).
     bool due(double now_ms) const;
-    // Fills `input` with the latest segment ([n_bins][frames], normalised, zero-padded on the left when the
-    // stream is shorter) and marks a request in flight.
+    // Fills `input` with the latest segment ([n_bins][frames], normalised; while the stream is shorter than a
+    // segment, the left part follows the card's segment.fill: 0, or the frames so far repeated) and marks a
+    // request in flight.
     void make_request(double now_ms, std::vector<float>& input);
     // The answer for the request in flight (n_classes probabilities; for cards with tags also the backbone's
     // tag scores, else nullptr), or a failure.

@@ -272,6 +272,7 @@ std::string import_compact_cnn_datasets(const hdf5_datasets& ds, const std::stri
         c.segment_s = kCompactCnnMinFrames * 256.0 / 12000.0;  // 27.31 s (the original took 29 s: 1360 frames)
         c.segment_hop_frames = kCompactCnnMinFrames / 2;
         c.segment_hop_s = c.segment_hop_frames * 256.0 / 12000.0;
+        c.fill = segment_fill::tile;  // a shorter file is repeated: 0 would be a loud 0 dB in this front end
         c.aggregation = "mean";
         c.graph = ir_graph_to_json(graph);
         c.training = json_value::object();

@@ -365,6 +365,7 @@ std::string import_yamnet(const std::string& tflite_path, const std::string& cla
     c.segment_s = kPatchFrames * 0.01;      // 10-ms hop
     c.segment_hop_frames = kPatchFrames / 2;
     c.segment_hop_s = c.segment_hop_frames * 0.01;
+    c.fill = segment_fill::tile;  // a file under 0.96 s is repeated (0 would be log(1): a loud flat spectrum)
     c.aggregation = "mean";
     r.graph.extra_outputs = {r.embedding};  // the 1024-d embedding as a second output (maps, similarity)
     c.graph = ir_graph_to_json(r.graph);

@@ -24,6 +24,7 @@ json_value to_json(const model_card& c) {
     seg.set("frames", c.segment_frames);
     seg.set("hop_seconds", c.segment_hop_s);
     seg.set("hop_frames", c.segment_hop_frames);
+    seg.set("fill", to_string(c.fill));
     seg.set("aggregation", c.aggregation);
     seg.set("level_align", c.level_align);
     j.set("segment", seg);
@@ -75,6 +76,10 @@ std::string from_json(const json_value& j, model_card& out) {
     }
     c.segment_frames = static_cast<int>(frames);
     c.segment_hop_frames = static_cast<int>(hop_frames);
+    c.fill = segment_fill::zeros;
+    if (!seg["fill"].is_null() && !(seg["fill"].is_string() && parse_segment_fill(seg["fill"].as_string(), c.fill))) {
+        return "model card: segment fill must be \"zeros\" or \"tile\"";
+    }
     c.aggregation = seg["aggregation"].is_string() ? seg["aggregation"].as_string() : "mean";
     c.level_align = seg["level_align"].is_bool() && seg["level_align"].as_bool();
     aggregation agg;

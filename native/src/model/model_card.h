@@ -32,6 +32,7 @@ struct model_card {
     int segment_frames = 0;           // = input width
     double segment_hop_s = 1.5;       // hop between segments when classifying a track
     int segment_hop_frames = 0;
+    segment_fill fill = segment_fill::zeros;  // segment.fill: frames past a short track's end (absent: zeros)
     std::string aggregation = "mean"; // how segment probabilities become a track's
     bool level_align = false;         // the graph starts with a level_align node (archs.h): gain-invariant input
     std::string input_name = "input";

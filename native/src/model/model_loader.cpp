@@ -96,6 +96,7 @@ std::vector<size_t> segment_outputs(loaded_model& m, const float* features, size
     segment_spec spec;
     spec.frames = m.card.segment_frames;
     spec.hop_frames = m.card.segment_hop_frames;
+    spec.fill = m.card.fill;
     const std::vector<size_t> starts = segment_starts(n_frames, spec);
     const int nb = m.card.features.n_bins();
     const size_t seg = static_cast<size_t>(nb) * spec.frames;
@@ -106,12 +107,7 @@ std::vector<size_t> segment_outputs(loaded_model& m, const float* features, size
         const size_t n = std::min(kBatch, starts.size() - s0);
         batch.assign(n * seg, 0.0f);
         for (size_t i = 0; i < n; ++i) {
-            const size_t start = starts[s0 + i];
-            for (int b = 0; b < nb; ++b) {
-                const float* row = features + static_cast<size_t>(b) * n_frames;
-                float* dst = batch.data() + i * seg + static_cast<size_t>(b) * spec.frames;
-                for (int f = 0; f < spec.frames; ++f) dst[f] = start + f < n_frames ? row[start + f] : 0.0f;
-            }
+            copy_segment(features, nb, n_frames, starts[s0 + i], spec, 0.0f, batch.data() + i * seg);
         }
         torch::Tensor x = torch::from_blob(batch.data(), {static_cast<int64_t>(n), 1, nb, spec.frames}, torch::kFloat32);
         torch::Tensor p;

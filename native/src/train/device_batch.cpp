@@ -37,9 +37,9 @@ torch::Tensor white_noise_texture(const feature_config& config) {
 }  // namespace
 
 device_batcher::device_batcher(const std::vector<track_matrix>& tracks, const std::vector<int>& train_indices,
-                               int n_bins, int segment_frames, int n_classes, const feature_config& config,
-                               bool noise_texture, torch::Device device)
-    : device_(device), n_bins_(n_bins), frames_(segment_frames), n_classes_(n_classes) {
+                               int n_bins, int segment_frames, segment_fill fill, int n_classes,
+                               const feature_config& config, bool noise_texture, torch::Device device)
+    : device_(device), n_bins_(n_bins), frames_(segment_frames), fill_(fill), n_classes_(n_classes) {
     offset_.assign(tracks.size(), -1);
     length_.assign(tracks.size(), 0);
     int64_t total = 0;
@@ -87,13 +87,19 @@ torch::Tensor device_batcher::upload(const torch::Tensor& host) const {
 
 void device_batcher::materialize(const batch_plan& p, torch::Tensor& x, torch::Tensor& y) const {
     const int64_t n = p.n, t_len = frames_, f_len = n_bins_;
-    // Column of every (sample, frame) of the crops; frames past a track's end read the zero column.
+    // Column of every (sample, frame) of the crops; frames past a track's end read the zero column, or the track
+    // again under segment_fill::tile (as gs::copy_segment does for evaluation and export).
     std::vector<int64_t> cols(static_cast<size_t>(n * t_len));
     for (int64_t i = 0; i < n; ++i) {
         const size_t id = static_cast<size_t>(p.track[static_cast<size_t>(i)]);
+        const bool tile = fill_ == segment_fill::tile && length_[id] > 0;
         for (int64_t f = 0; f < t_len; ++f) {
             const int64_t pos = p.start[static_cast<size_t>(i)] + f;
-            cols[static_cast<size_t>(i * t_len + f)] = pos < length_[id] ? offset_[id] + pos : zero_column_;
+            cols[static_cast<size_t>(i * t_len + f)] =
+                pos < length_[id] ? offset_[id] + pos
+                : tile            ? offset_[id] + static_cast<int64_t>(tiled_frame(static_cast<size_t>(pos),
+                                                                                   static_cast<size_t>(length_[id])))
+                                  : zero_column_;
         }
     }
     const auto i64 = torch::TensorOptions().dtype(torch::kInt64);

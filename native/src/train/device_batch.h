@@ -18,9 +18,10 @@ class device_batcher {
 public:
     // noise_texture: the noise is textured (augment_options::noise_texture); white noise's mel spectrogram is
     // then computed once here. Otherwise it is a flat floor and nothing is computed.
+    // fill: what a crop reads past its track's end (only tracks shorter than a segment have such crops).
     device_batcher(const std::vector<track_matrix>& tracks, const std::vector<int>& train_indices, int n_bins,
-                   int segment_frames, int n_classes, const feature_config& config, bool noise_texture,
-                   torch::Device device);
+                   int segment_frames, segment_fill fill, int n_classes, const feature_config& config,
+                   bool noise_texture, torch::Device device);
 
     // x: [n, 1, n_bins, segment_frames], y: [n, n_classes] soft targets, both on the device.
     void materialize(const batch_plan& p, torch::Tensor& x, torch::Tensor& y) const;
@@ -41,6 +42,7 @@ private:
     torch::Device device_;
     int n_bins_;
     int frames_;
+    segment_fill fill_;
     int n_classes_;
     torch::Tensor data_;                // [n_bins, total + 1]
     std::vector<int64_t> offset_;       // per dataset track: first column in data_, or -1 when not uploaded

@@ -337,6 +337,7 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
     card.segment_frames = ctx.spec.frames;
     card.segment_hop_s = ctx.arch.segment_hop_s;
     card.segment_hop_frames = ctx.spec.hop_frames;
+    card.fill = ctx.spec.fill;
     card.level_align = ctx.options.level_align == 1;
     card.aggregation = to_string(ctx.track_aggregation);
     card.temperature = temperature;
@@ -431,9 +432,13 @@ int finalize_training(ir_module& model, train_context& ctx, train_state& st, tor
         if (card.segment_s > 10.0) {  // e.g. a compact_cnn backbone's 27.3-s window
             char s[64];
             std::snprintf(s, sizeof s, "%.1f", card.segment_s);
-            card.limits.push_back(std::string("each window is ") + s + " s long: a shorter file fills the rest of its "
-                                  "window with zeros of the normalised features (not with silence), so files much "
-                                  "shorter than that are classified from a partly artificial input");
+            card.limits.push_back(
+                card.fill == segment_fill::tile
+                    ? std::string("each window is ") + s + " s long: a shorter file is repeated to fill its window, "
+                          "so a very short file (a few seconds) is judged on a loop of itself"
+                    : std::string("each window is ") + s + " s long: a shorter file fills the rest of its "
+                          "window with zeros of the normalised features (not with silence), so files much "
+                          "shorter than that are classified from a partly artificial input");
         }
     }
     json_value m = json_value::object();

@@ -83,6 +83,7 @@ std::string prepare_data(const train_options& o, const arch_info& arch, train_co
     }
     ctx.spec = segment_spec_from_seconds(arch.segment_s, arch.segment_hop_s, ctx.config.sample_rate_hz,
                                          ctx.config.stft.hop_length);
+    ctx.spec.fill = o.segment_pad;
     return "";
 }
 

@@ -86,15 +86,21 @@ std::string build_teacher_table(const teacher_options& o, const std::vector<trac
     torch::NoGradGuard no_grad;
     for (size_t c0 = 0; c0 < crops.size(); c0 += kBatch) {
         const size_t n = std::min(kBatch, crops.size() - c0);
-        batch.assign(n * seg, 0.0f);  // frames past a track's end stay 0: the teacher's mean, as in training
+        // Frames past a track's end: the teacher card's fill (0 = the teacher's mean, or the track again).
+        batch.assign(n * seg, 0.0f);
+        const bool tile = m.card.fill == segment_fill::tile;
         for (size_t i = 0; i < n; ++i) {
             const track_matrix& t = tracks[static_cast<size_t>(crops[c0 + i].first)];
             const size_t start = static_cast<size_t>(crops[c0 + i].second);
-            const size_t len = std::min<size_t>(static_cast<size_t>(segment_frames), t.n_frames - start);
+            const size_t len = tile ? static_cast<size_t>(segment_frames)
+                                    : std::min<size_t>(static_cast<size_t>(segment_frames), t.n_frames - start);
             for (int b = 0; b < nb; ++b) {
-                const float* src = t.data.data() + static_cast<size_t>(b) * t.n_frames + start;
+                const float* row = t.data.data() + static_cast<size_t>(b) * t.n_frames;
                 float* dst = batch.data() + i * seg + static_cast<size_t>(b) * segment_frames;
-                for (size_t f = 0; f < len; ++f) dst[f] = src[f] * scale[static_cast<size_t>(b)] + shift[static_cast<size_t>(b)];
+                for (size_t f = 0; f < len; ++f) {
+                    const size_t src = start + f < t.n_frames ? start + f : tiled_frame(start + f, t.n_frames);
+                    dst[f] = row[src] * scale[static_cast<size_t>(b)] + shift[static_cast<size_t>(b)];
+                }
             }
         }
         const torch::Tensor x =

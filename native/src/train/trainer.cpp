@@ -231,7 +231,7 @@ int run_single(const train_options& o_given, dist_group& dist) {
         sampler.set_teacher(&teacher, o.teacher.weight);
     }
     // The training features live on the training device; batches are cut and augmented there.
-    device_batcher batcher(ctx.tracks, ctx.sets.train, n_bins, ctx.spec.frames, n_classes, ctx.config, aug.noise_texture,
+    device_batcher batcher(ctx.tracks, ctx.sets.train, n_bins, ctx.spec.frames, ctx.spec.fill, n_classes, ctx.config, aug.noise_texture,
                            device);
     const int64_t samples_per_epoch = static_cast<int64_t>(ctx.sets.train.size()) * o.crops_per_track;
     const int steps = static_cast<int>(std::max<int64_t>(1, (samples_per_epoch + batch - 1) / batch));

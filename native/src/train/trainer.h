@@ -46,6 +46,8 @@ struct train_options {
                                        // geometric mean (== softmax of the mean logits: what the head trained on)
     int augment_copies = 0;            // backbone heads: gain/noise copies of each training track (backbone_augment.h)
     double export_hop_s = 0;           // > 0: the exported model's segment hop (s) instead of the backbone's own
+    segment_fill segment_pad = segment_fill::tile;  // what a segment holds past the end of a track shorter than
+                                       // one segment, in training, evaluation and the exported card (segments.h)
     bool head_standardize = false;     // the head's inputs standardised with the training rows' statistics
     int bags_per_track = 8;            // bags drawn per training track per epoch (head_loss bag), >= 1
     double head_dropout = 0.5;         // dropout before the MLP's output layer
