@@ -54,6 +54,17 @@ TEST(CompactCnnBackbone, LoadsWithAFrameLocalFrontEndAndPlaceholderStatistics) {
     gs::backbone_model none;
     EXPECT_NE(gs::load_backbone("/nonexistent/w.hdf5", GENRESCOPE_PRETRAINED_DIR, none).find("backbone: "),
               std::string::npos);
+    // The caches built on a backbone (embeddings, statistics) tell the segmentings apart, the fill included:
+    // a 6-s track's embeddings differ between a tiled and a zero-filled 27.3-s window.
+    gs::segment_spec s = spec_of(b), tiled = spec_of(b), shorter = spec_of(b);
+    s.fill = gs::segment_fill::zeros;
+    tiled.fill = gs::segment_fill::tile;
+    shorter.fill = gs::segment_fill::zeros;
+    shorter.hop_frames += 1;
+    gs::segment_spec same = s;
+    EXPECT_EQ(gs::backbone_cache_text(b, s), gs::backbone_cache_text(b, same));
+    EXPECT_NE(gs::backbone_cache_text(b, s), gs::backbone_cache_text(b, tiled));
+    EXPECT_NE(gs::backbone_cache_text(b, s), gs::backbone_cache_text(b, shorter));
 }
 
 // After estimation every batch norm's output, over the training segments, has per-channel mean beta and

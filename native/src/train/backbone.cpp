@@ -133,21 +133,23 @@ std::string load_backbone(const std::string& spec, const std::string& pretrained
     return "";
 }
 
+std::string backbone_cache_text(const backbone_model& b, const segment_spec& spec) {
+    std::string text = json_write(ir_graph_to_json(b.graph), -1) + "|" + std::to_string(spec.frames) + "/" +
+                       std::to_string(spec.hop_frames) + "/" + std::to_string(spec.cover_tail) + "/" +
+                       to_string(spec.fill);
+    for (const auto& [name, v] : b.weights) text += name + sha256_hex(v.data(), v.size() * sizeof(float));
+    return text;
+}
+
 std::string compute_embeddings(backbone_model& b, const std::vector<track_matrix>& tracks, int n_bins,
                                const segment_spec& spec, const std::string& cache_dir, bool quiet,
                                std::vector<track_embeddings>& out) {
     constexpr size_t kBatch = 16;
     const int64_t width = b.embedding_dim + b.n_scores;
     out.assign(tracks.size(), track_embeddings{});
-    // The cache key covers the backbone (its graph and weights), the segmenting and each track's features.
-    std::string backbone_key;
-    {
-        std::string text = json_write(ir_graph_to_json(b.graph), -1) + "|" + b.embedding + "|" +
-                           std::to_string(spec.frames) + "/" + std::to_string(spec.hop_frames) + "/" +
-                           std::to_string(spec.cover_tail);
-        for (const auto& [name, v] : b.weights) text += name + sha256_hex(v.data(), v.size() * sizeof(float));
-        backbone_key = sha256_hex(text).substr(0, 16);
-    }
+    // The cache key covers the backbone (its graph and weights), the segmenting, the embedding's node and each
+    // track's features.
+    const std::string backbone_key = sha256_hex(backbone_cache_text(b, spec) + "|" + b.embedding).substr(0, 16);
     std::error_code ec;
     if (!cache_dir.empty()) fs::create_directories(cache_dir, ec);
     const bool use_cache = !cache_dir.empty() && !ec;

@@ -43,6 +43,10 @@ struct track_embeddings {
     std::vector<float> values;
 };
 
+// What identifies the network and how tracks are cut into its inputs, for the caches built on it (embeddings,
+// batch-norm statistics): its graph, every weight's sha256, and the segmenting (frames, hop, tail, fill).
+std::string backbone_cache_text(const backbone_model& b, const segment_spec& spec);
+
 // Runs the backbone (eval mode, no gradients, `threads` libtorch threads) on every segment of every track
 // (gs::segment_starts with `spec`; features as prepare_data left them), reading and writing
 // cache_dir/<sha256 of the features, the backbone and spec>.gsf ("" = no cache). Tracks with no frames get no

@@ -7,7 +7,6 @@
 
 #include "data/feature_cache.h"
 #include "data/sha256.h"
-#include "model/ir_json.h"
 #include "model/ir_torch.h"
 #include "model/model_loader.h"
 
@@ -61,9 +60,7 @@ std::string estimate_batch_norm_statistics(backbone_model& b, const std::vector<
     // The cache key: the network (graph and weights), the segmenting, and every training track's features.
     std::string cache_path;
     {
-        std::string text = json_write(ir_graph_to_json(b.graph), -1) + "|" + std::to_string(spec.frames) + "/" +
-                           std::to_string(spec.hop_frames) + "/" + std::to_string(spec.cover_tail);
-        for (const auto& [name, v] : b.weights) text += name + sha256_hex(v.data(), v.size() * sizeof(float));
+        std::string text = backbone_cache_text(b, spec);
         for (int id : ids) {
             if (id < 0 || static_cast<size_t>(id) >= tracks.size()) continue;
             const track_matrix& t = tracks[static_cast<size_t>(id)];
