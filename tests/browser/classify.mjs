@@ -44,7 +44,10 @@ async function main() {
     // are still being computed (the page's pipelined path), compared with native like the others.
     const long_wav = path.join(out_dir, 'long-45s.wav');
     concat_wavs(clips.filter((f) => /\.00005-10s-16s\.wav$/.test(f)), 45, long_wav);
-    const wavs = [...clips.filter((f) => /\.wav$/i.test(f)), long_wav];
+    // A 0.6-s WAV, shorter than one window: the card's segment.fill (tile) must be applied as the CLI applies it.
+    const short_wav = path.join(out_dir, 'short-0.6s.wav');
+    concat_wavs(clips.filter((f) => /\.00005-10s-16s\.wav$/.test(f)), 0.6, short_wav);
+    const wavs = [...clips.filter((f) => /\.wav$/i.test(f)), long_wav, short_wav];
     const model = path.join(dist_dir, 'models', 'default.onnx');
     const native = {};
     for (const r of JSON.parse(execFileSync(native_cli, ['classify', '--json', '--model', model, ...wavs], { encoding: 'utf8' })))
@@ -56,7 +59,7 @@ async function main() {
         check('app ready', app.ready === 'ready', `${app.ready}, ${app.ready_ms} ms`);
         if (app.ready !== 'ready') return 1;
         let worst = 0;
-        for (const clip of [...clips, long_wav]) {
+        for (const clip of [...clips, long_wav, short_wav]) {
             const name = path.basename(clip);
             const s = await through_file_input(page, clip);
             const via_input = s.result;
