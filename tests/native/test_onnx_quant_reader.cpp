@@ -187,4 +187,32 @@ TEST(OnnxQuantReader, ZeroStridesAndDilationsAreErrorsNotCrashes) {
     }
 }
 
+// Names from the file quoted in our own messages: one printable line (fuzz_onnx_weights found
+// "model tensor 'proba\nilities' where 'probabilities' was expected" in a pre-stop CI run, session 17).
+TEST(OnnxQuantReader, NamesFromTheFileCannotBreakTheOneLineError) {
+    gs_test::test_builder b(8, 10, 4);
+    const ir_graph g = b.finish(b.linear(b.global_pool(b.relu(b.conv(b.input(), 6, 3, 3, 1, 1, 1, 1)), false), 4));
+    const std::string good = export_graph(g, gs_test::random_weights(g, 5u));
+    onnx::ModelProto m = parse(good);
+    ASSERT_GT(m.graph().output_size(), 0);
+    const std::string old_name = m.graph().output(0).name();
+    const std::string bad_name = old_name.substr(0, 3) + "\n\x01" + old_name.substr(3);
+    m.mutable_graph()->mutable_output(0)->set_name(bad_name);
+    for (onnx::NodeProto& n : *m.mutable_graph()->mutable_node()) {
+        for (int i = 0; i < n.output_size(); ++i) {
+            if (n.output(i) == old_name) n.set_output(i, bad_name);
+        }
+    }
+    ir_weights back;
+    const std::string e = gs::import_onnx_weights(m.SerializeAsString(), g, back);
+    ASSERT_FALSE(e.empty());
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    EXPECT_EQ(e.find('\x01'), std::string::npos) << e;
+    EXPECT_TRUE(back.empty());
+    std::string out;
+    gs::onnx_quant_summary summary;
+    const std::string q = gs::onnx_quantize(m.SerializeAsString(), gs::onnx_quant_options{}, out, summary);
+    EXPECT_EQ(q.find('\n'), std::string::npos) << q;
+}
+
 }  // namespace

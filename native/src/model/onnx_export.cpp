@@ -537,7 +537,9 @@ std::string import_onnx_weights(const std::string& bytes, const ir_graph& g, ir_
         e = "ONNX import: unknown exception";
     }
     if (!e.empty()) w.clear();
-    return e;
+    // Our own messages quote names from the file too ("model tensor 'proba\nilities' where ..."; found by
+    // fuzz_onnx_weights): every error leaves here as one printable line.
+    return onnx_error("", e.c_str());
 }
 
 }  // namespace gs

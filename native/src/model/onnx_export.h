@@ -53,6 +53,7 @@ std::string onnx_check(const std::string& bytes);
 // `prefix` + an exception's text as one printable line, for errors from the ONNX library: its checker's
 // messages span several lines and quote names from the (untrusted) file, so every control or non-ASCII byte
 // becomes a space, runs of spaces become one, and the text is cut at 400 characters.
+// Also applied to every error of import_onnx_weights and onnx_quantize, whose own messages quote file names.
 std::string onnx_error(const std::string& prefix, const char* what);
 
 }  // namespace gs

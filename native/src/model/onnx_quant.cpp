@@ -354,7 +354,7 @@ std::string onnx_quantize(const std::string& in, const onnx_quant_options& opt, 
         if (e.empty() && !m.SerializeToString(&out)) e = "ModelProto serialisation failed";
         if (e.empty()) e = onnx_check(out);
         if (!e.empty()) out.clear();
-        return e;
+        return onnx_error("", e.c_str());  // one printable line: messages quote names from the file
     } catch (const std::exception& ex) {
         out.clear();
         return onnx_error("ONNX quantisation: ", ex.what());
