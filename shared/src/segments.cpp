@@ -64,6 +64,12 @@ bool parse_segment_fill(const std::string& s, segment_fill& out) {
     return true;
 }
 
+std::string segment_fill_from_json(const json_value& v, segment_fill& out) {
+    out = segment_fill::zeros;
+    if (v.is_null() || (v.is_string() && parse_segment_fill(v.as_string(), out))) return "";
+    return "model card: segment fill must be \"zeros\" or \"tile\"";
+}
+
 const char* to_string(aggregation a) {
     switch (a) {
         case aggregation::mean: return "mean";

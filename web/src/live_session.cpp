@@ -71,7 +71,7 @@ void live_session::make_request(double now_ms, std::vector<float>& input) {
     const bool tile = card.segment.fill == gs::segment_fill::tile && n > 0;
     const size_t filled = tile ? len : n;  // right-most positions that hold frames
     for (size_t j = len - filled; j < len; ++j) {
-        const size_t f = j >= len - n ? j - (len - n) : (n - (len - n - j) % n) % n;  // 0 = oldest of the n
+        const size_t f = gs::tiled_frame(j + n - (len - n) % n, n);  // (j - (len - n)) mod n; 0 = oldest of the n
         for (size_t b = 0; b < nb; ++b) raw[b * len + j] = frames_[(first + f) * nb + b];
     }
     gs::apply_normalisation(card.features, raw.data() + (len - filled), int(filled), len, 1);

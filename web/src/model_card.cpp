@@ -39,10 +39,7 @@ std::string parse_model_card(const std::string& text, model_card& out) {
     }
     c.segment.frames = int(frames);
     c.segment.hop_frames = int(hop_frames);
-    const gs::json_value& fill = seg["fill"];
-    if (!fill.is_null() && !(fill.is_string() && gs::parse_segment_fill(fill.as_string(), c.segment.fill))) {
-        return "model card: segment fill must be \"zeros\" or \"tile\"";
-    }
+    if (std::string e = gs::segment_fill_from_json(seg["fill"], c.segment.fill); !e.empty()) return e;
     c.segment_s = seg["seconds"].as_number(NAN);
     c.hop_s = seg["hop_seconds"].as_number(NAN);
     const std::string agg = seg["aggregation"].is_string() ? seg["aggregation"].as_string() : "mean";

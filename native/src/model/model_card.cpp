@@ -76,10 +76,7 @@ std::string from_json(const json_value& j, model_card& out) {
     }
     c.segment_frames = static_cast<int>(frames);
     c.segment_hop_frames = static_cast<int>(hop_frames);
-    c.fill = segment_fill::zeros;
-    if (!seg["fill"].is_null() && !(seg["fill"].is_string() && parse_segment_fill(seg["fill"].as_string(), c.fill))) {
-        return "model card: segment fill must be \"zeros\" or \"tile\"";
-    }
+    if (std::string e = segment_fill_from_json(seg["fill"], c.fill); !e.empty()) return e;
     c.aggregation = seg["aggregation"].is_string() ? seg["aggregation"].as_string() : "mean";
     c.level_align = seg["level_align"].is_bool() && seg["level_align"].as_bool();
     aggregation agg;

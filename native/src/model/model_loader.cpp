@@ -105,7 +105,7 @@ std::vector<size_t> segment_outputs(loaded_model& m, const float* features, size
     torch::NoGradGuard no_grad;
     for (size_t s0 = 0; s0 < starts.size(); s0 += kBatch) {
         const size_t n = std::min(kBatch, starts.size() - s0);
-        batch.assign(n * seg, 0.0f);
+        batch.resize(n * seg);  // copy_segment writes every value
         for (size_t i = 0; i < n; ++i) {
             copy_segment(features, nb, n_frames, starts[s0 + i], spec, 0.0f, batch.data() + i * seg);
         }

@@ -82,25 +82,27 @@ std::string build_teacher_table(const teacher_options& o, const std::vector<trac
     constexpr size_t kBatch = 8;  // crops per forward pass (bounds activation memory)
     const size_t seg = static_cast<size_t>(nb) * static_cast<size_t>(segment_frames);
     std::vector<float> batch;
+    segment_spec teacher_spec;
+    teacher_spec.frames = segment_frames;
+    teacher_spec.fill = m.card.fill;
     int64_t agree = 0;
     torch::NoGradGuard no_grad;
     for (size_t c0 = 0; c0 < crops.size(); c0 += kBatch) {
         const size_t n = std::min(kBatch, crops.size() - c0);
-        // Frames past a track's end: the teacher card's fill (0 = the teacher's mean, or the track again).
-        batch.assign(n * seg, 0.0f);
-        const bool tile = m.card.fill == segment_fill::tile;
+        batch.resize(n * seg);
         for (size_t i = 0; i < n; ++i) {
             const track_matrix& t = tracks[static_cast<size_t>(crops[c0 + i].first)];
             const size_t start = static_cast<size_t>(crops[c0 + i].second);
-            const size_t len = tile ? static_cast<size_t>(segment_frames)
-                                    : std::min<size_t>(static_cast<size_t>(segment_frames), t.n_frames - start);
+            float* dst = batch.data() + i * seg;
+            // The crop as the teacher's card fills it (copy_segment), then moved from this run's normalisation
+            // to the teacher's; frames past a track's end under zeros stay 0, the teacher's mean.
+            copy_segment(t.data.data(), nb, t.n_frames, start, teacher_spec, 0.0f, dst);
+            const size_t len = teacher_spec.fill == segment_fill::tile
+                                   ? static_cast<size_t>(segment_frames)
+                                   : std::min<size_t>(static_cast<size_t>(segment_frames), t.n_frames - start);
             for (int b = 0; b < nb; ++b) {
-                const float* row = t.data.data() + static_cast<size_t>(b) * t.n_frames;
-                float* dst = batch.data() + i * seg + static_cast<size_t>(b) * segment_frames;
-                for (size_t f = 0; f < len; ++f) {
-                    const size_t src = start + f < t.n_frames ? start + f : tiled_frame(start + f, t.n_frames);
-                    dst[f] = row[src] * scale[static_cast<size_t>(b)] + shift[static_cast<size_t>(b)];
-                }
+                float* row = dst + static_cast<size_t>(b) * segment_frames;
+                for (size_t f = 0; f < len; ++f) row[f] = row[f] * scale[static_cast<size_t>(b)] + shift[static_cast<size_t>(b)];
             }
         }
         const torch::Tensor x =

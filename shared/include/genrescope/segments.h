@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "genrescope/json.h"
+
 namespace gs {
 
 // The longest model input a model card may declare, in frames (about 3 hours at a 10-ms hop): cards are user
@@ -20,6 +22,9 @@ enum class segment_fill {
 };
 const char* to_string(segment_fill f);
 bool parse_segment_fill(const std::string& s, segment_fill& out);
+// A model card's segment.fill (both card readers, CLI and page): absent (null) means zeros; anything but the
+// strings "zeros" and "tile" is an error. Returns "" or the error.
+std::string segment_fill_from_json(const json_value& v, segment_fill& out);
 
 struct segment_spec {
     int frames = 129;       // frames per segment (e.g. 3 s at 22050 Hz / hop 512 = 129), valid >= 1
