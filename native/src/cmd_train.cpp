@@ -33,6 +33,7 @@ int cmd_train(int argc, char** argv) {
                 "noise-texture", "band-limit", "teacher", "teacher-weight", "teacher-temp",
                 "crops-per-track", "ema", "patience", "seed", "threads", "split-dir", "stop-after-epochs", "level-align",
                 "backbone", "head", "head-hidden", "head-dropout", "head-loss", "bags-per-track", "hop-s", "segment-fill", "augment-copies", "pretrained-dir", "segment-s",
+                "backbone-lr", "fine-tune-from", "fine-tune-epochs",
                 "dist-backend", "dist-timeout"},
                
 {"resume", "quiet", "freeze", "head-standardize"});
@@ -76,6 +77,13 @@ int cmd_train(int argc, char** argv) {
     o.export_hop_s = a.get_double("hop-s", 0, 0, 600);
     o.augment_copies = a.get_int("augment-copies", 0, 0, 100);
     o.bags_per_track = a.get_int("bags-per-track", 8, 1, 10000);
+    o.backbone_lr = a.get_double("backbone-lr", 0, 0, 1);
+    o.fine_tune_from = a.get("fine-tune-from");
+    o.fine_tune_epochs = a.get_int("fine-tune-epochs", 5, 1, 10000);
+    if (a.has("freeze") && o.backbone_lr > 0 && a.error().empty()) {
+        std::fprintf(stderr, "genrescope train: --freeze and --backbone-lr exclude each other\n");
+        return kExitUsage;
+    }
     o.pretrained_dir = a.get("pretrained-dir", GENRESCOPE_PRETRAINED_DIR);
     o.backbone_segment_s = a.get_double("segment-s", 0, 0, 600);
     o.dist_backend = a.get("dist-backend");

@@ -182,6 +182,25 @@ torch::Tensor ir_module_impl::forward_to(const torch::Tensor& input, const std::
     throw std::invalid_argument("ir_module: no tensor named '" + name + "'");
 }
 
+torch::Tensor ir_module_impl::forward_from(const std::string& start, const torch::Tensor& value, const std::string& name) {
+    if (name == start) return value;
+    std::map<std::string, torch::Tensor> t;
+    t[start] = value;
+    for (const ir_node& n : graph_.nodes) {
+        std::vector<torch::Tensor> in;
+        for (const std::string& x : n.inputs) {
+            auto it = t.find(x);
+            if (it == t.end()) break;
+            in.push_back(it->second);
+        }
+        if (in.size() != n.inputs.size()) continue;  // part of the prefix (or fed by it)
+        torch::Tensor y = run_node(n, in);
+        if (n.output == name) return y;
+        t[n.output] = y;
+    }
+    throw std::invalid_argument("ir_module: '" + name + "' cannot be computed from '" + start + "' alone");
+}
+
 ir_weights ir_module_impl::weights() const {
     ir_weights w;
     for (const auto& [name, tensor] : params_) {

@@ -26,6 +26,11 @@ public:
     // inference memory stays at a few activations rather than the whole graph's.
     torch::Tensor forward_to(const torch::Tensor& input, const std::string& name);
 
+    // Runs only the nodes after tensor `start` (its value given, e.g. cached activations of a frozen prefix) up
+    // to tensor `name`; nodes that need anything computed before `start` are skipped. Throws
+    // std::invalid_argument if `name` cannot be computed from `start` alone.
+    torch::Tensor forward_from(const std::string& start, const torch::Tensor& value, const std::string& name);
+
     // Runs the whole graph; returns every tensor by name (logits, probabilities, intermediate ones).
     std::map<std::string, torch::Tensor> forward_all(const torch::Tensor& input);
 

@@ -301,6 +301,19 @@ bool ir_param_is_constant(const ir_node& n, const std::string& /*param*/) {
     return n.op == ir_op::level_align;
 }
 
+std::vector<size_t> ir_nodes_after(const ir_graph& g, const std::string& start) {
+    std::set<std::string> known = {start};
+    std::vector<size_t> out;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+        bool all = !g.nodes[i].inputs.empty();
+        for (const std::string& x : g.nodes[i].inputs) all = all && known.count(x) > 0;
+        if (!all) continue;
+        known.insert(g.nodes[i].output);
+        out.push_back(i);
+    }
+    return out;
+}
+
 int64_t ir_count_parameters(const ir_graph& g) {
     int64_t total = 0;
     for (const ir_node& n : g.nodes) {

@@ -121,6 +121,10 @@ bool ir_param_is_buffer(const ir_node& n, const std::string& param);
 // normalisation before training). A subset of the buffers above.
 bool ir_param_is_constant(const ir_node& n, const std::string& param);
 
+// Indices of the nodes computable from tensor `start` alone (every input is `start` or made by such a node), in
+// graph order: the part of the graph after a cut at `start` (fine-tuning a backbone's last layers).
+std::vector<size_t> ir_nodes_after(const ir_graph& g, const std::string& start);
+
 // Number of trainable values (all params except the buffers above).
 int64_t ir_count_parameters(const ir_graph& g);
 

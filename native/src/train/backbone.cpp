@@ -141,15 +141,47 @@ std::string backbone_cache_text(const backbone_model& b, const segment_spec& spe
     return text;
 }
 
+std::string set_backbone_tap(backbone_model& b, const std::string& tensor) {
+    std::map<std::string, std::vector<int64_t>> shapes;
+    std::string e = ir_infer_shapes(b.graph, 1, shapes);
+    if (!e.empty()) return "backbone: " + e;
+    bool reaches_embedding = false, reaches_scores = false;
+    for (size_t i : ir_nodes_after(b.graph, tensor)) {
+        reaches_embedding = reaches_embedding || b.graph.nodes[i].output == b.embedding;
+        reaches_scores = reaches_scores || b.graph.nodes[i].output == b.scores;
+    }
+    if (shapes.count(tensor) == 0 || tensor == b.embedding || !reaches_embedding || !reaches_scores) {
+        // Candidates: the input and every activation the embedding and the scores follow from alone.
+        std::string list;
+        for (const ir_node& n : b.graph.nodes) {
+            if (n.output == b.embedding) break;
+            bool ok = false, ok_scores = false;
+            for (size_t i : ir_nodes_after(b.graph, n.output)) {
+                ok = ok || b.graph.nodes[i].output == b.embedding;
+                ok_scores = ok_scores || b.graph.nodes[i].output == b.scores;
+            }
+            if (ok && ok_scores && n.op != ir_op::conv2d && n.op != ir_op::linear) list += " " + n.output;
+        }
+        return "backbone: cannot fine-tune from '" + tensor + "' (it must be a tensor before " + b.embedding +
+               " that the embedding follows from alone); " + b.name + " has " + b.graph.input + list;
+    }
+    b.tap = tensor;
+    b.tap_shape.assign(shapes.at(tensor).begin() + 1, shapes.at(tensor).end());
+    b.tap_dim = 1;
+    for (int64_t d : b.tap_shape) b.tap_dim *= d;
+    return "";
+}
+
 std::string compute_embeddings(backbone_model& b, const std::vector<track_matrix>& tracks, int n_bins,
                                const segment_spec& spec, const std::string& cache_dir, bool quiet,
                                std::vector<track_embeddings>& out) {
     constexpr size_t kBatch = 16;
-    const int64_t width = b.embedding_dim + b.n_scores;
+    const int64_t width = b.embedding_dim + b.n_scores + b.tap_dim;
     out.assign(tracks.size(), track_embeddings{});
     // The cache key covers the backbone (its graph and weights), the segmenting, the embedding's node and each
     // track's features.
-    const std::string backbone_key = sha256_hex(backbone_cache_text(b, spec) + "|" + b.embedding).substr(0, 16);
+    const std::string backbone_key =
+        sha256_hex(backbone_cache_text(b, spec) + "|" + b.embedding + (b.tap.empty() ? "" : "|tap:" + b.tap)).substr(0, 16);
     std::error_code ec;
     if (!cache_dir.empty()) fs::create_directories(cache_dir, ec);
     const bool use_cache = !cache_dir.empty() && !ec;
@@ -189,10 +221,15 @@ std::string compute_embeddings(backbone_model& b, const std::vector<track_matrix
             const std::map<std::string, torch::Tensor> all = module->forward_all(x);
             const torch::Tensor emb = all.at(b.embedding).contiguous();
             const torch::Tensor sc = all.at(b.scores).contiguous();
+            const torch::Tensor tap = b.tap.empty() ? torch::Tensor() : all.at(b.tap).contiguous();
             for (size_t i = 0; i < n; ++i) {
                 float* dst = te.values.data() + (s0 + i) * static_cast<size_t>(width);
                 std::memcpy(dst, emb.data_ptr<float>() + i * b.embedding_dim, sizeof(float) * b.embedding_dim);
                 std::memcpy(dst + b.embedding_dim, sc.data_ptr<float>() + i * b.n_scores, sizeof(float) * b.n_scores);
+                if (b.tap_dim > 0) {
+                    std::memcpy(dst + b.embedding_dim + b.n_scores, tap.data_ptr<float>() + i * b.tap_dim,
+                                sizeof(float) * b.tap_dim);
+                }
             }
         }
         segments += starts.size();

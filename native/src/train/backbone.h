@@ -26,6 +26,11 @@ struct backbone_model {
     int64_t n_scores = 0;
     json_value info;              // for the card: name, source, licence, weights_sha256, embedding, scores
     json_value tags;              // the backbone card's tags (model_card::tags) with output = `scores`; null if none
+    // Fine-tuning (fine_tune.h): a tensor of the graph whose values are cached with every segment's embedding, so
+    // the layers after it can train without running the ones before it; "" = none.
+    std::string tap;
+    std::vector<int64_t> tap_shape;  // its shape for one segment, without the batch dimension
+    int64_t tap_dim = 0;             // values per segment (the product of tap_shape)
 };
 
 // spec: "yamnet" (pretrained_dir/yamnet/yamnet_waveform_in.tflite), a .tflite file (import_yamnet),
@@ -36,8 +41,13 @@ struct backbone_model {
 // that makes its logits). Returns "" or an error.
 std::string load_backbone(const std::string& spec, const std::string& pretrained_dir, backbone_model& out);
 
+// Sets b.tap (and its shape) to `tensor`: the graph's input or any tensor from which the embedding and the
+// scores can be computed alone (ir_nodes_after). Returns "" or an error naming the candidate tensors.
+std::string set_backbone_tap(backbone_model& b, const std::string& tensor);
+
 // The embeddings and own scores of one track's evaluation segments, segment-major:
-// values[s * (embedding_dim + n_scores) + j], j < embedding_dim the embedding, then the scores.
+// values[s * (embedding_dim + n_scores + tap_dim) + j], j < embedding_dim the embedding, then the scores, then
+// the tap's values (when b.tap is set).
 struct track_embeddings {
     size_t n_segments = 0;
     std::vector<float> values;

@@ -22,7 +22,9 @@
 #include "train/backbone_augment.h"
 #include "train/batch_norm_stats.h"
 #include "train/finalize.h"
+#include "train/fine_tune.h"
 #include "train/genre_map.h"
+#include "train/head_rows.h"
 #include "train/prepare.h"
 
 namespace fs = std::filesystem;
@@ -91,66 +93,6 @@ struct head_net : torch::nn::Module {
     torch::nn::Linear hidden_{nullptr}, out_{nullptr};
 };
 
-// Rows of the head's input for the tracks in `ids`, with each row's track (index into ids) and label.
-void gather_rows(const std::vector<track_embeddings>& emb, const std::vector<track_matrix>& tracks,
-                 const std::vector<int>& ids, int64_t width, int64_t take, std::vector<float>& x, std::vector<int64_t>& y,
-                 std::vector<int>& owner) {
-    for (size_t k = 0; k < ids.size(); ++k) {
-        const track_embeddings& te = emb[static_cast<size_t>(ids[k])];
-        for (size_t s = 0; s < te.n_segments; ++s) {
-            const float* row = te.values.data() + s * static_cast<size_t>(width);
-            x.insert(x.end(), row, row + take);
-            y.push_back(tracks[static_cast<size_t>(ids[k])].label);
-            owner.push_back(static_cast<int>(k));
-        }
-    }
-}
-
-// Track accuracy: the mean of each track's segment probabilities (or, given log-probabilities, their mean:
-// the geometric mean's argmax), argmax against its label.
-double track_accuracy(const torch::Tensor& probs, const std::vector<int>& owner, const std::vector<int64_t>& y,
-                      size_t n_tracks) {
-    const int64_t k = probs.size(1);
-    std::vector<double> sum(n_tracks * static_cast<size_t>(k), 0.0);
-    std::vector<int64_t> label(n_tracks, -1);
-    const float* p = probs.data_ptr<float>();
-    for (size_t r = 0; r < owner.size(); ++r) {
-        for (int64_t c = 0; c < k; ++c) sum[static_cast<size_t>(owner[r]) * k + c] += p[r * k + c];
-        label[static_cast<size_t>(owner[r])] = y[r];
-    }
-    int right = 0, counted = 0;
-    for (size_t t = 0; t < n_tracks; ++t) {
-        if (label[t] < 0) continue;
-        const double* row = sum.data() + t * static_cast<size_t>(k);
-        right += (std::max_element(row, row + k) - row) == label[t];
-        ++counted;
-    }
-    return counted ? static_cast<double>(right) / counted : NAN;
-}
-
-// One epoch's bags for head_loss "bag": for every training track, `per_track` runs of consecutive patches, each
-// of a length drawn uniformly from 1 to all of the track's patches and a uniformly drawn start; shuffled.
-// A bag is (first row in the training rows, length, label). Rows of a track are consecutive (gather_rows).
-struct bag {
-    int64_t first, length, label;
-};
-std::vector<bag> draw_bags(const std::vector<int>& owner, const std::vector<int64_t>& y, int per_track, std::mt19937_64& rng) {
-    std::vector<bag> bags;
-    for (size_t r = 0; r < owner.size();) {
-        size_t e = r;
-        while (e < owner.size() && owner[e] == owner[r]) ++e;
-        const int64_t n = static_cast<int64_t>(e - r);
-        for (int k = 0; k < per_track; ++k) {
-            const int64_t len = std::uniform_int_distribution<int64_t>(1, n)(rng);
-            const int64_t start = std::uniform_int_distribution<int64_t>(0, n - len)(rng);
-            bags.push_back({static_cast<int64_t>(r) + start, len, y[r]});
-        }
-        r = e;
-    }
-    std::shuffle(bags.begin(), bags.end(), rng);
-    return bags;
-}
-
 }  // namespace
 
 int run_backbone_single(const train_options& o) {
@@ -164,6 +106,10 @@ int run_backbone_single(const train_options& o) {
         return 2;
     }
     const bool bags = o.head_loss == "bag";
+    if (o.backbone_lr > 0 && !bags) {
+        std::fprintf(stderr, "genrescope train: --backbone-lr needs --head-loss bag (fine-tuning trains on bags)\n");
+        return 2;
+    }
     if (o.data_dir.empty() == o.list_csv.empty()) {
         std::fprintf(stderr, "genrescope train: give exactly one of --data DIR and --list FILE.csv\n");
         return 2;
@@ -191,6 +137,23 @@ int run_backbone_single(const train_options& o) {
         b.card.segment_s = frames * frame_s;
         b.card.segment_hop_s = b.card.segment_hop_frames * frame_s;
     }
+    if (o.backbone_lr > 0) {
+        // The cut: by default before the last two layers with weights that the embedding depends on (for
+        // YAMNet, its last depthwise-separable block).
+        std::string from = o.fine_tune_from;
+        if (from.empty()) {
+            std::vector<const ir_node*> weighted;
+            for (const ir_node& n : b.graph.nodes) {
+                if (n.output == b.embedding) break;
+                if (!n.params.empty()) weighted.push_back(&n);
+            }
+            from = weighted.size() >= 2 ? weighted[weighted.size() - 2]->inputs.at(0) : b.graph.input;
+        }
+        if (!(err = set_backbone_tap(b, from)).empty()) {
+            std::fprintf(stderr, "genrescope train: --fine-tune-from: %s\n", err.c_str());
+            return 2;
+        }
+    }
     const int epochs = o.epochs > 0 ? o.epochs : 60;
     const int batch = o.batch_size > 0 ? o.batch_size : 256;
     const double lr = o.learning_rate > 0 ? o.learning_rate : 1e-3;
@@ -198,8 +161,8 @@ int run_backbone_single(const train_options& o) {
 
     train_context ctx;
     ctx.arch.name = b.name + "+" + o.head;
-    ctx.arch.summary = "a " + o.head + " head on the frozen " + b.name + " backbone's " +
-                       std::to_string(b.embedding_dim) + "-d embedding";
+    ctx.arch.summary = "a " + o.head + " head on the " + (o.backbone_lr > 0 ? "partly fine-tuned " : "frozen ") + b.name +
+                       " backbone's " + std::to_string(b.embedding_dim) + "-d embedding";
     ctx.arch.reference = "transfer learning from a pretrained audio network";
     ctx.arch.features = b.card.features;
     ctx.arch.segment_s = b.card.segment_s;
@@ -216,7 +179,7 @@ int run_backbone_single(const train_options& o) {
     ctx.backbone.set("head", o.head);
     ctx.backbone.set("head_loss", o.head_loss);
     ctx.backbone.set("head_standardize", o.head_standardize);
-    ctx.backbone.set("frozen", true);
+    ctx.backbone.set("frozen", !(o.backbone_lr > 0));
     ctx.backbone.set("segment_s", b.card.segment_s);
     if (!(err = prepare_data(o, ctx.arch, ctx)).empty()) {
         std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
@@ -276,21 +239,15 @@ int run_backbone_single(const train_options& o) {
 
     // The head's training data: every training segment; validation by track.
     const bool tags = o.head == "mlp_tags";
-    const int64_t width = b.embedding_dim + b.n_scores, take = tags ? width : b.embedding_dim;
+    const int64_t width = b.embedding_dim + b.n_scores + b.tap_dim, take = tags ? b.embedding_dim + b.n_scores : b.embedding_dim;
     std::vector<float> xtr, xva;
     std::vector<int64_t> ytr, yva;
     std::vector<int> otr, ova;
-    gather_rows(emb, ctx.tracks, ctx.sets.train, width, take, xtr, ytr, otr);
+    gather_rows(emb, ctx.tracks, ctx.sets.train, width, 0, take, xtr, ytr, otr);
     for (size_t k = 0; k < aug_emb.size(); ++k) {  // each copy is a track of its own for the bags
-        for (size_t s = 0; s < aug_emb[k].n_segments; ++s) {
-            const float* row = aug_emb[k].values.data() + s * static_cast<size_t>(width);
-            xtr.insert(xtr.end(), row, row + take);
-            ytr.push_back(aug_labels[k]);
-            otr.push_back(static_cast<int>(ctx.sets.train.size() + k));
-        }
+        append_rows(aug_emb[k], width, 0, take, aug_labels[k], static_cast<int>(ctx.sets.train.size() + k), xtr, ytr, otr);
     }
-    std::vector<track_embeddings>().swap(aug_emb);
-    gather_rows(emb, ctx.tracks, ctx.sets.valid, width, take, xva, yva, ova);
+    gather_rows(emb, ctx.tracks, ctx.sets.valid, width, 0, take, xva, yva, ova);
     const int64_t n_train = static_cast<int64_t>(ytr.size());
     if (n_train == 0) {
         std::fprintf(stderr, "genrescope train: no training segments\n");
@@ -348,11 +305,7 @@ int run_backbone_single(const train_options& o) {
             for (auto& g : opt.param_groups()) {
                 static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr * 0.5 * (1 + std::cos(3.14159265358979323846 * progress)));
             }
-            // ref: Szegedy et al. 2016 (label smoothing): (1 - eps) one-hot + eps / K, class-weighted
-            const double eps = o.label_smoothing;
-            const torch::Tensor target = torch::one_hot(y, n_classes).to(torch::kFloat32) * (1 - eps) + eps / n_classes;
-            const torch::Tensor loss =
-                (-(target * torch::log_softmax(logits, 1)).sum(1) * class_w.index_select(0, y)).mean();
+            const torch::Tensor loss = smoothed_weighted_loss(logits, y, o.label_smoothing, class_w);
             opt.zero_grad();
             loss.backward();
             opt.step();
@@ -367,22 +320,8 @@ int run_backbone_single(const train_options& o) {
             const std::vector<bag> plan = draw_bags(otr, ytr, o.bags_per_track, rng);
             const int64_t per_step = bags_per_step;
             for (size_t a = 0; a < plan.size(); a += static_cast<size_t>(per_step)) {
-                const size_t e = std::min(plan.size(), a + static_cast<size_t>(per_step));
-                std::vector<int64_t> rows, bag_of, labels;
-                for (size_t k = a; k < e; ++k) {
-                    for (int64_t r = 0; r < plan[k].length; ++r) {
-                        rows.push_back(plan[k].first + r);
-                        bag_of.push_back(static_cast<int64_t>(k - a));
-                    }
-                    labels.push_back(plan[k].label);
-                }
-                const int64_t nb = static_cast<int64_t>(e - a);
-                std::vector<float> inv(static_cast<size_t>(nb));
-                for (size_t k = a; k < e; ++k) inv[k - a] = 1.0f / static_cast<float>(plan[k].length);
-                const torch::Tensor patch_logits = head->forward(Xtr.index_select(0, torch::tensor(rows)));
-                const torch::Tensor bag_logits = torch::zeros({nb, n_classes}).index_add(0, torch::tensor(bag_of), patch_logits) *
-                                                 torch::tensor(inv).unsqueeze(1);
-                step(bag_logits, torch::tensor(labels));
+                const bag_batch bb = make_bag_batch(plan, a, std::min(plan.size(), a + static_cast<size_t>(per_step)));
+                step(bag_logits(bb, head->forward(Xtr.index_select(0, bb.rows))), bb.labels);
             }
         } else {
             for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
@@ -459,13 +398,49 @@ int run_backbone_single(const train_options& o) {
         if (head->mlp_) put("head_hidden", head->hidden_, true);
         put("head_out", head->out_, !head->mlp_);
     }
-    st.best_weights = w;
     try {
         ir_module model(ctx.graph);
         if (!(err = model->set_weights(w)).empty()) {
             std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
             return 1;
         }
+        if (o.backbone_lr > 0) {
+            // Then the layers after the cut with the head (LP-FT), on the tap's cached values.
+            fine_tune_rows tr, va;
+            std::vector<float> x;
+            const int64_t off = b.embedding_dim + b.n_scores;
+            gather_rows(emb, ctx.tracks, ctx.sets.train, width, off, b.tap_dim, x, tr.y, tr.owner);
+            for (size_t k = 0; k < aug_emb.size(); ++k) {
+                append_rows(aug_emb[k], width, off, b.tap_dim, aug_labels[k], static_cast<int>(ctx.sets.train.size() + k), x,
+                            tr.y, tr.owner);
+            }
+            std::vector<track_embeddings>().swap(aug_emb);
+            tr.n_tracks = ctx.sets.train.size() + aug_labels.size();
+            tr.x = torch::from_blob(x.data(), {static_cast<int64_t>(tr.y.size()), b.tap_dim}).clone();
+            std::vector<float>().swap(x);
+            gather_rows(emb, ctx.tracks, ctx.sets.valid, width, off, b.tap_dim, x, va.y, va.owner);
+            va.n_tracks = ctx.sets.valid.size();
+            va.x = torch::from_blob(x.data(), {static_cast<int64_t>(va.y.size()), b.tap_dim}).clone();
+            std::vector<float>().swap(x);
+            fine_tune_options fo;
+            fo.from = b.tap;
+            fo.tap_shape = b.tap_shape;
+            fo.learning_rate = o.backbone_lr;
+            fo.head_weight_decay = wd;
+            fo.epochs = o.fine_tune_epochs;
+            fo.bags_per_step = static_cast<int>(bags_per_step);
+            fo.label_smoothing = o.label_smoothing;
+            fo.seed = static_cast<uint64_t>(o.seed);
+            fo.quiet = o.quiet;
+            json_value report;
+            if (!(err = fine_tune(model, tr, va, class_w, fo, report)).empty()) {
+                std::fprintf(stderr, "genrescope train: %s\n", err.c_str());
+                return 1;
+            }
+            ctx.backbone.set("fine_tune", report);
+            w = model->weights();
+        }
+        st.best_weights = w;
         ctx.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
         return finalize_training(model, ctx, st, torch::Device(torch::kCPU));
     } catch (const std::exception& e) {

@@ -50,6 +50,10 @@ struct train_options {
                                        // one segment, in training, evaluation and the exported card (segments.h)
     bool head_standardize = false;     // the head's inputs standardised with the training rows' statistics
     int bags_per_track = 8;            // bags drawn per training track per epoch (head_loss bag), >= 1
+    double backbone_lr = 0;            // > 0: after the head, fine-tune the backbone's layers after
+                                       // fine_tune_from with the head at this learning rate (fine_tune.h); 0 = frozen
+    std::string fine_tune_from;        // the cut: a tensor of the backbone ("" = before its last two weighted layers)
+    int fine_tune_epochs = 5;          // epochs of that fine-tuning (the one kept is chosen on validation), >= 1
     double head_dropout = 0.5;         // dropout before the MLP's output layer
     std::string pretrained_dir;        // where "yamnet" is looked up: DIR/yamnet/yamnet_waveform_in.tflite
     double backbone_segment_s = 0;     // > 0: the backbone's input length in seconds (hop: half of it) instead of
