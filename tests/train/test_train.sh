@@ -248,6 +248,26 @@ tags="$("$bin" classify --model "$work/bb_yamnet/model.onnx" --json "$clip" 2>/d
         node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s)[0];console.log(typeof j.uncertain, j.tags.length, j.tags.every(t=>t.score>=0&&t.score<=1), j.tags.map(t=>t.name).join("|"))})' 2>&1)"
 case "$tags" in "boolean 5 true "*) ok "classify --json: uncertain flag and 5 AudioSet genre tags (${tags#boolean 5 true })" ;;
     *) bad "classify tags: '$tags'" ;; esac
+# (d) Fine-tuning YAMNet's last block with the head (--backbone-lr): the card names the cut, the two layers and
+#     both epochs; the layers before the cut come from the cache of the embeddings; classify loads the result.
+"$bin" train --data "$work/data" --split kfold:4:0 --backbone yamnet --pretrained-dir "$shared/pretrained" --head linear \
+    --head-loss bag --epochs 5 --backbone-lr 1e-3 --fine-tune-epochs 2 --cache-dir "$work/cache" --threads 2 \
+    --run-dir "$work/bb_ft" >/dev/null 2>"$work/bbft.err"; rc=$?
+ft="$(json "$work/bb_ft/model.json" 'j.training.backbone.frozen + " " + j.training.backbone.fine_tune.from + " " + j.training.backbone.fine_tune.layers.join(",") + " " + j.training.backbone.fine_tune.history.length' 2>/dev/null)"
+acc="$(json "$work/bb_ft/report.json" "j.metrics.test.track.accuracy" 2>/dev/null)"
+if [ "$rc" = 0 ] && [ "$ft" = "false conv13_act dw13,conv14 2" ] && [ -n "$acc" ] && ge "$acc" 0.6; then
+    ok "YAMNet fine-tuned after conv13_act: card '$ft', test track accuracy $acc"
+else bad "fine-tuning: exit $rc, card '$ft', accuracy '$acc', $(tail -2 "$work/bbft.err")"; fi
+out="$("$bin" classify --model "$work/bb_ft/model.onnx" --json "$clip" 2>&1)"
+case "$out" in *'"top"'*) ok "classify loads the fine-tuned model" ;; *) bad "classify on the fine-tuned model: $(echo "$out" | tail -1)" ;; esac
+"$bin" train --data "$work/data" --backbone yamnet --pretrained-dir "$shared/pretrained" --head linear --head-loss bag \
+    --backbone-lr 1e-3 --fine-tune-from embedding --run-dir "$work/x" >/dev/null 2>"$work/e.err"; rc=$?
+if [ "$rc" = 2 ] && grep -q "cannot fine-tune from 'embedding'.*conv13_act" "$work/e.err"; then ok "a cut at the embedding: exit 2, lists the cuts"
+else bad "bad --fine-tune-from: exit $rc, $(head -c 300 "$work/e.err")"; fi
+"$bin" train --data "$work/data" --backbone yamnet --pretrained-dir "$shared/pretrained" --head linear \
+    --backbone-lr 1e-3 --run-dir "$work/x" >/dev/null 2>"$work/e.err"; rc=$?
+if [ "$rc" = 2 ] && grep -q "needs --head-loss bag" "$work/e.err"; then ok "--backbone-lr without bags: exit 2"
+else bad "--backbone-lr with patch loss: exit $rc, $(head -c 300 "$work/e.err")"; fi
 # (c) Choi's compact convnet from its Keras HDF5 file: batch-norm statistics estimated from the training tracks
 #     (the card says from how many), a frame-local front end, and classify loads the result. (The synthetic
 #     tracks are 4 s, tiled into its 27.3-s input, so no accuracy is asked for here.)

@@ -175,6 +175,10 @@ about_section what_it_is(const gs::json_value& j, const model_card& c) {
         std::string net = bb["name"].is_string() ? bb["name"].as_string() : std::string("a pretrained network");
         s.lines.push_back({0, "Built from " + head + " on top of " + net + ", a network trained before by others" +
                                   (bb["frozen"].as_bool() ? " (kept frozen: only the head learned genres)" : "")});
+        if (bb["fine_tune"]["layers"].is_array()) {
+            s.lines.push_back({1, "its last " + std::to_string(bb["fine_tune"]["layers"].size()) +
+                                      " layers were then trained further on the genre clips, together with the head"});
+        }
         if (bb["source"].is_string()) s.lines.push_back({1, bb["source"].as_string()});
         if (bb["licence"].is_string()) s.lines.push_back({1, "licence: " + bb["licence"].as_string()});
         if (bb["embedding_dim"].is_number())
