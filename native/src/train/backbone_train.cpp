@@ -1,4 +1,5 @@
-// backbone_train.cpp: `train --backbone`: a head (linear or MLP) on a frozen pretrained network's embeddings.
+// backbone_train.cpp: `train --backbone`: a head (linear or MLP) on a pretrained network's embeddings, frozen or, with
+// --backbone-lr, then fine-tuned together with the backbone's last layers (fine_tune.h).
 //
 // The backbone runs once per evaluation segment (cached, backbone.h); the head trains on those embeddings with
 // AdamW, class-balanced loss weights and label smoothing, and is selected by validation track accuracy (the mean
