@@ -9,10 +9,12 @@
 
 namespace {
 
-// A file in the working directory with `n` bytes 0, 1, 2, ... (mod 256); removed by the fixture.
+// A file in the working directory with `n` bytes 0, 1, 2, ... (mod 256); removed by the fixture. Named after the
+// test: ctest runs each test in its own process, two at a time, so a shared name let one test's TearDown delete
+// the file another was reading (a red CI run in session 18).
 class FileIo : public ::testing::Test {
 protected:
-    std::string path_ = "gs_test_file_io.bin";
+    std::string path_ = std::string("gs_test_file_io_") + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".bin";
     void write(size_t n) {
         std::FILE* f = std::fopen(path_.c_str(), "wb");
         ASSERT_NE(f, nullptr);
