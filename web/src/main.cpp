@@ -6,6 +6,7 @@
 // The page side is web/src/bridge.js: files (drop, <input type=file>, URL, classify()) reach C++ as bytes
 // (WAV/AU, decoded by shared/) or as mono PCM the browser decoded; model runs go out to ONNX Runtime Web
 // through js_run_batch and come back through gs_batch_done, so the frame loop never waits on inference.
+#include <GLES3/gl3.h>
 #include <SDL.h>
 #include <emscripten.h>
 #include <emscripten/html5.h>
@@ -19,8 +20,8 @@
 
 #include "app_state.h"
 #include "imgui.h"
-#include "imgui_impl_opengl3.h"
 #include "imgui_impl_sdl.h"
+#include "imgui_render.h"
 #include "js_calls.h"
 #include "model_card.h"
 #include "ui.h"
@@ -221,19 +222,20 @@ void frame(void* arg) {
     SDL_Event event;
     while (SDL_PollEvent(&event)) ImGui_ImplSDL2_ProcessEvent(&event);
 
-    ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplSDL2_NewFrame();
     ImGui::NewFrame();
     gs_web::pump(a.state);
     gs_web::draw_ui(a.ui);
     ImGui::Render();
 
+    // imgui_render leaves the scissor test off (see imgui_render.h), so this clears the whole canvas.
     const ImGuiIO& io = ImGui::GetIO();
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
     glViewport(0, 0, int(io.DisplaySize.x * io.DisplayFramebufferScale.x),
                int(io.DisplaySize.y * io.DisplayFramebufferScale.y));
     glClearColor(0.07f, 0.07f, 0.09f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
-    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    gs_web::imgui_render_draw(ImGui::GetDrawData());
     SDL_GL_SwapWindow(a.window);  // a no-op in the browser: the frame is presented when this callback returns
 
     if (++a.n_frames_rendered == 1) js_first_frame_rendered();
@@ -283,8 +285,12 @@ int main(int, char**) {
     io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
     ImGui::StyleColorsDark();
     ImGui::GetStyle().WindowRounding = 0.0f;
-    ImGui_ImplSDL2_InitForOpenGL(a.window, a.gl_context);
-    ImGui_ImplOpenGL3_Init("#version 300 es");
+    ImGui_ImplSDL2_InitForOpenGL(a.window, a.gl_context);  // input only; drawing is gs_web::imgui_render
+    const std::string render_error = gs_web::imgui_render_init();
+    if (!render_error.empty()) {
+        std::printf("[genrescope] cannot draw the interface: %s\n", render_error.c_str());
+        return 1;
+    }
 
     a.ui.state = &a.state;
     a.ui.gl_error = a.ui.view.init();

@@ -20,6 +20,9 @@ std::string spectrogram_view::init() {
     loc_colormap_ = glGetUniformLocation(program_, "u_colormap");
     glGenVertexArrays(1, &vao_);  // empty: the vertex shader builds the quad from gl_VertexID
     glGenFramebuffers(1, &fbo_);
+    // Asked once: every glGet is a synchronous round trip to the GPU process in Chromium.
+    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_texture_size_);
+    max_texture_size_ = std::max<GLint>(max_texture_size_, 1);
     return "";
 }
 
@@ -45,10 +48,8 @@ void spectrogram_view::set_data(std::vector<float> values, int n_rows, size_t n_
     n_frames_ = n_frames;
     values_ = std::move(values);
 
-    GLint max_size = 4096;
-    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
     // Max-pool groups of `pool` frames when the track is wider than the largest texture.
-    const size_t pool = (n_frames_ + size_t(max_size) - 1) / size_t(max_size);
+    const size_t pool = (n_frames_ + size_t(max_texture_size_) - 1) / size_t(max_texture_size_);
     tex_columns_ = int((n_frames_ + pool - 1) / pool);
     std::vector<float> pooled;
     const float* upload = values_.data();
@@ -101,13 +102,16 @@ void spectrogram_view::render_to_colour_texture(int width_px, int height_px) {
         glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
         glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, colour_tex_, 0);
     }
-    // ImGui's backend sets its own state before drawing, so this pass only needs to leave framebuffer 0 bound.
+    // Nothing saves or restores GL state (imgui_render sets its own before drawing): this pass sets all it uses
+    // and leaves framebuffer 0, vertex array 0 and no program bound; the frame loop sets the viewport again.
     glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
     glViewport(0, 0, width_px, height_px);
     glDisable(GL_BLEND);
     glDisable(GL_SCISSOR_TEST);
     glDisable(GL_DEPTH_TEST);
+    glDisable(GL_STENCIL_TEST);
     glDisable(GL_CULL_FACE);
+    glColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
     glUseProgram(program_);
     glActiveTexture(GL_TEXTURE0);
     glBindTexture(GL_TEXTURE_2D, spec_tex_);
@@ -118,6 +122,8 @@ void spectrogram_view::render_to_colour_texture(int width_px, int height_px) {
     glBindVertexArray(vao_);
     glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
     glBindVertexArray(0);
+    glUseProgram(0);
+    glBindTexture(GL_TEXTURE_2D, 0);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
 
     rendered_w_ = width_px;

@@ -56,6 +56,7 @@ private:
     GLuint colour_tex_ = 0;  // RGBA8, the rendered image
     GLuint fbo_ = 0;
     GLint loc_spec_ = -1, loc_db_min_ = -1, loc_db_max_ = -1, loc_colormap_ = -1;
+    GLint max_texture_size_ = 4096;  // GL_MAX_TEXTURE_SIZE, asked once in init()
     int n_mels_ = 0;
     size_t n_frames_ = 0;            // frames in the data
     int tex_columns_ = 0;            // columns in spec_tex_ (<= GL_MAX_TEXTURE_SIZE)
