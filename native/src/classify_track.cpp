@@ -26,9 +26,8 @@ std::string card_embedding_output(const model_card& card, int& dim) {
     return name;
 }
 
-std::string classify_file(const std::string& path, loaded_model& m, file_result& r, bool want_embedding) {
-    r.file = path;
-    const model_card& card = m.card;
+std::string file_features(const std::string& path, const model_card& card, std::vector<float>& feats,
+                          size_t& n_frames, double& duration_s) {
     // Decode, resample and analyse block by block (streaming == batch bit for bit), so a long file needs
     // memory for its feature matrix only.
     streaming_features stream;
@@ -40,16 +39,26 @@ std::string classify_file(const std::string& path, loaded_model& m, file_result&
                             [&](const float* x, size_t n) { stream.push(x, n, frames); }, info);
     if (!err.empty()) return err;
     stream.finish(frames);
-    r.duration_s = static_cast<double>(info.n_samples) / card.features.sample_rate_hz;
+    duration_s = static_cast<double>(info.n_samples) / card.features.sample_rate_hz;
     if (info.n_samples == 0) return path + ": no audio samples";
-    const size_t n_frames = stream.frames_emitted();
-    std::vector<float> feats(frames.size());
+    n_frames = stream.frames_emitted();
+    feats.assign(frames.size(), 0.0f);
     const int n_b = card.features.n_bins();
     for (size_t t = 0; t < n_frames; ++t) {
         for (int b = 0; b < n_b; ++b) feats[static_cast<size_t>(b) * n_frames + t] = frames[t * n_b + b];
     }
     std::vector<float>().swap(frames);
     apply_normalisation(card.features, feats.data(), static_cast<int>(n_frames), n_frames, 1);
+    return "";
+}
+
+std::string classify_file(const std::string& path, loaded_model& m, file_result& r, bool want_embedding) {
+    r.file = path;
+    const model_card& card = m.card;
+    std::vector<float> feats;
+    size_t n_frames = 0;
+    std::string err = file_features(path, card, feats, n_frames, r.duration_s);
+    if (!err.empty()) return err;
     const int n_classes = static_cast<int>(card.labels.size());
     std::vector<float> probs;
     const std::string tag_output = card.tags.is_null() ? "" : card.tags["output"].as_string();

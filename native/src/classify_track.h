@@ -23,6 +23,11 @@ struct file_result {
                                                   // embedding output (empty when the card names none)
 };
 
+// The normalised feature matrix of `path` for `card` ([n_bins][n_frames], bin-major), as `classify` computes it
+// (decoded, resampled and analysed block by block). Returns "" or a one-line error naming the file.
+std::string file_features(const std::string& path, const model_card& card, std::vector<float>& feats,
+                          size_t& n_frames, double& duration_s);
+
 // Classifies `path` with `m` into `r` (r.file = path). With want_embedding and a card whose `embedding` names
 // an output, also the track embedding. Returns "" or a one-line error naming the file (r.error is not set).
 std::string classify_file(const std::string& path, loaded_model& m, file_result& r, bool want_embedding = false);

@@ -1,4 +1,4 @@
-// cmd_quantize.cpp: `genrescope quantize IN.onnx --out OUT.onnx`: int8 weights (onnx_quant.h) and the card to match.
+// cmd_quantize.cpp: `genrescope quantize IN.onnx --out OUT.onnx [--activations DIR]`: int8 weights (onnx_quant.h), uint8 activations (act_quant.h), and the card to match.
 //
 // The input must load (card, sha256 pin, graph, weights) like any model; the output is checked by reading its
 // weights back and comparing them with the input's (each within half its channel's scale), then written with a
@@ -18,7 +18,9 @@
 #include "genrescope/json.h"
 #include "model/model_loader.h"
 #include "model/onnx_export.h"
+#include "model/ir_json.h"
 #include "model/onnx_quant.h"
+#include "quantize_activations.h"
 
 namespace fs = std::filesystem;
 
@@ -28,11 +30,21 @@ namespace {
 
 const char* kQuantizeUsage =
     "usage: genrescope quantize IN.onnx --out OUT.onnx [--min-elements N]\n"
+    "                           [--activations DIR [--calibration-files N] [--calibration-windows N]\n"
+    "                            [--activation-min-channels N] [--calibration-percentile P]]\n"
     "  Stores every Conv/Gemm/MatMul weight of at least N (1024) values as int8 with one scale per output channel\n"
     "  (symmetric: scale = max|w| / 127, zero point 0, rounded half to even; a channel already on the int8 grid of\n"
     "  its whole tensor keeps that grid exactly) behind an ONNX DequantizeLinear node; biases, batch-norm\n"
     "  parameters and small tensors stay float. IN.json (the card) is copied to OUT.json with the new file's\n"
-    "  sha256 and a \"weights\" entry. ONNX Runtime and `classify` both dequantise as float(q) * scale.\n";
+    "  sha256 and a \"weights\" entry. ONNX Runtime and `classify` both dequantise as float(q) * scale.\n"
+    "  --activations DIR: also stores activations as uint8 (one scale and zero point per tensor; ONNX\n"
+    "  QuantizeLinear + DequantizeLinear, which ONNX Runtime runs as integer convolutions), from the input of the\n"
+    "  first ungrouped convolution with >= N (128) input channels on (narrower layers are faster in float in\n"
+    "  ONNX Runtime Web). Ranges: min/max over windows of audio files under DIR (N files (64) spread over the\n"
+    "  sorted list, N windows (16) spread over each): the P-th percentile (99.9; 50..100) of each tensor's values,\n"
+    "  larger ones saturate (100: the maximum; on YAMNet that coarsens every step and changes the top class of\n"
+    "  1 window in 5, 99.9: 1 in 15; docs/RESULTS.md). The card gets the graph and an \"activations\"\n"
+    "  entry with how much the probabilities moved on those windows.\n";
 
 constexpr uint64_t kMaxModelBytes = uint64_t(1) << 30;  // as model_loader
 constexpr uint64_t kMaxCardBytes = uint64_t(64) << 20;
@@ -52,13 +64,13 @@ std::string write_atomically(const fs::path& path, const std::string& bytes) {
     return "";
 }
 
-// Reads the int8 model's weights back through the model reader and compares them with the float ones: a
-// quantised tensor within half its largest scale (plus float rounding), every other one unchanged.
-std::string verify(const std::string& bytes, const loaded_model& m, const onnx_quant_summary& s, double& max_change) {
+// Reads the int8 model's weights back through the model reader (graph g) and compares them with the float ones:
+// a quantised tensor within half its largest scale (plus float rounding), every other one unchanged.
+std::string verify(const std::string& bytes, const ir_graph& g, const ir_weights& before, const onnx_quant_summary& s,
+                   double& max_change) {
     ir_weights back;
-    std::string e = import_onnx_weights(bytes, m.graph, back);
+    std::string e = import_onnx_weights(bytes, g, back);
     if (!e.empty()) return "the quantised model does not read back: " + e;
-    const ir_weights before = m.module->weights();
     max_change = 0.0;
     for (const auto& [name, w] : before) {
         auto it = back.find(name);
@@ -76,16 +88,72 @@ std::string verify(const std::string& bytes, const loaded_model& m, const onnx_q
     return "";
 }
 
+// --activations: the tensors (act_quant.h), their ranges on windows of the files under `dir`, the quantised
+// graph in `graph`, and the card's "activations" entry in `act`. Returns "" or an error.
+std::string quantize_activations(loaded_model& m, const std::string& dir, int max_files, int per_file,
+                                 int min_channels, double percentile, ir_graph& graph, json_value& act) {
+    for (const ir_node& n : m.graph.nodes) {
+        if (n.op == ir_op::quantize) return "the model's activations are already quantised";
+    }
+    std::string from;
+    std::vector<std::string> tensors;
+    std::string e = choose_activation_tensors(m.graph, min_channels, from, tensors);
+    if (!e.empty()) return "--activations: " + e;
+    calibration_windows w;
+    if (!(e = collect_calibration_windows(m.card, {dir}, max_files, per_file, w)).empty()) return "--activations " + dir + ": " + e;
+    for (const std::string& skip : w.skipped) std::fprintf(stderr, "genrescope quantize: skipped %s\n", skip.c_str());
+    std::map<std::string, act_range> ranges;
+    if (!(e = activation_ranges(m.module, m.graph, w, tensors, percentile, ranges)).empty()) return e;
+    if (!(e = insert_activation_quantizers(graph, ranges)).empty()) return e;
+    ir_module quantised = nullptr;
+    if (!(e = make_module(graph, m.module->weights(), quantised)).empty()) return e;
+    quantization_effect fx;
+    if (!(e = compare_outputs(m.module, quantised, graph, w, fx)).empty()) return e;
+    act.set("storage", "uint8 per tensor (scale = (max - min) / 255 with min <= 0 <= max, zero point round(-min / "
+                       "scale)), ONNX QuantizeLinear + DequantizeLinear");
+    act.set("from", from);
+    act.set("min_channels", static_cast<long long>(min_channels));
+    act.set("tensors", static_cast<long long>(tensors.size()));
+    json_value cal = json_value::object();
+    cal.set("files", static_cast<long long>(w.files.size()));
+    cal.set("files_skipped", static_cast<long long>(w.skipped.size()));
+    cal.set("windows", static_cast<long long>(w.n));
+    cal.set("windows_per_file", static_cast<long long>(per_file));
+    cal.set("statistic", percentile >= 100.0 ? std::string("min and max over every value of the windows")
+                                             : "the " + std::to_string(percentile) + "th percentile of the positive "
+                                               "values (and of the negative values' magnitudes) over the windows");
+    cal.set("percentile", percentile);
+    act.set("calibration", cal);
+    json_value fxj = json_value::object();
+    fxj.set("windows", static_cast<long long>(fx.windows));
+    fxj.set("max_abs_probability_change", fx.max_abs_change);
+    fxj.set("mean_abs_probability_change", fx.mean_abs_change);
+    fxj.set("top_class_agreement", fx.top_agreement);
+    act.set("change_on_calibration_windows", fxj);
+    std::printf("activations: %zu tensors uint8 from '%s' on; calibration %zu files (%zu skipped), %lld windows; on "
+                "them the probabilities moved by at most %.4g (mean %.3g), top class the same for %.2f%%\n",
+                tensors.size(), from.c_str(), w.files.size(), w.skipped.size(), static_cast<long long>(w.n),
+                fx.max_abs_change, fx.mean_abs_change, 100.0 * fx.top_agreement);
+    return "";
+}
+
 }  // namespace
 
 int cmd_quantize(int argc, char** argv) {
-    cli_args a(argc, argv, 0, {"out", "min-elements"}, {"help"});
+    cli_args a(argc, argv, 0,
+               {"out", "min-elements", "activations", "calibration-files", "calibration-windows",
+                "activation-min-channels", "calibration-percentile"},
+               {"help"});
     if (a.has("help")) {
         std::fputs(kQuantizeUsage, stdout);
         return kExitOk;
     }
     onnx_quant_options opt;
     opt.min_elements = a.get_int("min-elements", 1024, 1, 1 << 30);
+    const int calibration_files = a.get_int("calibration-files", 64, 1, 100000);
+    const int calibration_windows_per_file = a.get_int("calibration-windows", 16, 1, 4096);
+    const int min_channels = a.get_int("activation-min-channels", 128, 1, 65536);
+    const double percentile = a.get_double("calibration-percentile", 99.9, 50.0, 100.0);
     if (!a.error().empty() || a.positional().size() != 1 || !a.has("out")) {
         std::fprintf(stderr, "genrescope quantize: %s\n%s", a.error().empty() ? "needs IN.onnx --out OUT.onnx" : a.error().c_str(),
                      kQuantizeUsage);
@@ -114,14 +182,35 @@ int cmd_quantize(int argc, char** argv) {
         std::fprintf(stderr, "genrescope quantize: %s\n", e.c_str());
         return kExitFailure;
     }
+    const ir_weights weights = m.module->weights();
+    ir_graph graph = m.graph;
+    std::string source = bytes;  // the float-activation model whose weights become int8
+    json_value act = json_value::object();
+    if (a.has("activations") && !(e = quantize_activations(m, a.get("activations"), calibration_files,
+                                                          calibration_windows_per_file, min_channels, percentile,
+                                                          graph, act))
+                                     .empty()) {
+        std::fprintf(stderr, "genrescope quantize: %s\n", e.c_str());
+        return kExitFailure;
+    }
+    if (a.has("activations")) {
+        onnx_export_options eo;
+        eo.doc_string = "GenreScope " + m.card.arch + ": uint8 activations from '" + act["from"].as_string() + "' on";
+        if (!(e = export_onnx(graph, weights, eo, source)).empty()) {
+            std::fprintf(stderr, "genrescope quantize: ONNX export failed: %s\n", e.c_str());
+            return kExitFailure;
+        }
+        card.set("graph", ir_graph_to_json(graph));
+        card.set("activations", act);
+    }
     std::string out;
     onnx_quant_summary s;
     double max_change = 0.0;
-    if ((e = onnx_quantize(bytes, opt, out, s)).empty() && s.tensors.empty()) {
+    if ((e = onnx_quantize(source, opt, out, s)).empty() && s.tensors.empty()) {
         e = "nothing to quantise: no Conv/Gemm/MatMul weight of >= " + std::to_string(opt.min_elements) +
             " values is stored as float";
     }
-    if (e.empty()) e = verify(out, m, s, max_change);
+    if (e.empty()) e = verify(out, graph, weights, s, max_change);
     if (!e.empty()) {
         std::fprintf(stderr, "genrescope quantize: %s: %s\n", in_path.c_str(), e.c_str());
         return kExitFailure;

@@ -248,6 +248,20 @@ tags="$("$bin" classify --model "$work/bb_yamnet/model.onnx" --json "$clip" 2>/d
         node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s)[0];console.log(typeof j.uncertain, j.tags.length, j.tags.every(t=>t.score>=0&&t.score<=1), j.tags.map(t=>t.name).join("|"))})' 2>&1)"
 case "$tags" in "boolean 5 true "*) ok "classify --json: uncertain flag and 5 AudioSet genre tags (${tags#boolean 5 true })" ;;
     *) bad "classify tags: '$tags'" ;; esac
+# (e) 8-bit activations (quantize --activations): the card names where they start and how many tensors, the
+#     graph in the card has the quantize nodes, classify loads the file, and a training track keeps its top class.
+"$bin" quantize "$work/bb_yamnet/model.onnx" --out "$work/bb_q/model.onnx" --activations "$work/data" \
+    --calibration-files 6 --calibration-percentile 99.9 >"$work/q.out" 2>"$work/q.err"; rc=$?
+qa="$(json "$work/bb_q/model.json" 'j.activations.from + " " + j.activations.tensors + " " + j.graph.nodes.filter(n=>n.op==="quantize").length' 2>/dev/null)"
+qclip="$work/data/$(ls "$work/data" | head -1)/$(ls "$work/data/$(ls "$work/data" | head -1)" | head -1)"  # a separable class
+top0="$("$bin" classify --model "$work/bb_yamnet/model.onnx" --csv "$qclip" 2>/dev/null | tail -1 | cut -d, -f2)"
+top1="$("$bin" classify --model "$work/bb_q/model.onnx" --csv "$qclip" 2>/dev/null | tail -1 | cut -d, -f2)"
+if [ "$rc" = 0 ] && [ "$qa" = "dw3_act 22 22" ] && [ -n "$top1" ] && [ "$top0" = "$top1" ]; then
+    ok "quantize --activations: card '$qa', classify loads it, top class '$top1' as before"
+else bad "quantize --activations: exit $rc, card '$qa', top '$top0' -> '$top1', $(tail -2 "$work/q.err")"; fi
+"$bin" quantize "$work/bb_q/model.onnx" --out "$work/bb_q2/model.onnx" --activations "$work/data" >/dev/null 2>"$work/q.err"; rc=$?
+if [ "$rc" = 1 ] && grep -q "already quantised" "$work/q.err"; then ok "quantize --activations twice: refused"
+else bad "quantize --activations twice: exit $rc, $(head -c 300 "$work/q.err")"; fi
 # (d) Fine-tuning YAMNet's last block with the head (--backbone-lr): the card names the cut, the two layers and
 #     both epochs; the layers before the cut come from the cache of the embeddings; classify loads the result.
 "$bin" train --data "$work/data" --split kfold:4:0 --backbone yamnet --pretrained-dir "$shared/pretrained" --head linear \

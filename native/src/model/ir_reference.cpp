@@ -200,6 +200,16 @@ void run_node(const ir_node& n, const node_weights& p, const std::vector<const t
         }
         break;
     }
+    case ir_op::quantize: {
+        // ref: ONNX QuantizeLinear / DequantizeLinear (uint8): x / scale in float, rounded half to even, saturated
+        const float s = static_cast<float>(n.get_float("scale", 1.0));
+        const float zp = static_cast<float>(n.get_int("zero_point", 0));
+        for (size_t i = 0; i < x.size(); ++i) {
+            const float q = std::min(255.0f, std::max(0.0f, std::nearbyint(x[i] / s) + zp));
+            y[i] = (q - zp) * s;
+        }
+        break;
+    }
     case ir_op::scale: {
         const double f = n.get_float("factor", 1.0);
         for (size_t i = 0; i < x.size(); ++i) y[i] = static_cast<float>(x[i] * f);

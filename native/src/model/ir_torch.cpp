@@ -91,6 +91,15 @@ torch::Tensor ir_module_impl::run_node(const ir_node& n, const std::vector<torch
                                      param(n, "running_var"), is_training(), 0.1, n.get_float("eps", 1e-5), true);
         case ir_op::relu: return torch::relu(x);
         case ir_op::relu6: return torch::clamp(x, 0.0, 6.0);
+        case ir_op::quantize: {
+            // torch::round rounds half to even, as ONNX QuantizeLinear; the backward pass is the identity
+            // (straight-through estimator): y = x + (fake_quant(x) - x) with the difference detached.
+            const float s = static_cast<float>(n.get_float("scale", 1.0));
+            const float zp = static_cast<float>(n.get_int("zero_point", 0));
+            const torch::Tensor q = torch::clamp(torch::round(x / s) + zp, 0.0, 255.0);
+            const torch::Tensor y = (q - zp) * s;
+            return x.requires_grad() ? x + (y - x).detach() : y;
+        }
         case ir_op::elu: return torch::elu(x, n.get_float("alpha", 1.0));
         case ir_op::sigmoid: return torch::sigmoid(x);
         case ir_op::max_pool2d:

@@ -30,6 +30,7 @@ const char* to_string(ir_op op) {
     case ir_op::lstm: return "lstm";
     case ir_op::scale: return "scale";
     case ir_op::level_align: return "level_align";
+    case ir_op::quantize: return "quantize";
     case ir_op::softmax: return "softmax";
     }
     return "unknown";
@@ -142,6 +143,16 @@ std::string infer_node(const ir_node& n, const std::vector<shape_t>& in, shape_t
         }
         out = x;
         return "";
+    case ir_op::quantize: {
+        if (!(e = need_inputs(n, 1, 1)).empty()) return e;
+        const double s = n.get_float("scale", 0.0);
+        const float s32 = static_cast<float>(s);
+        if (!(std::isfinite(s) && s32 > 0.0f && std::isfinite(s32))) return "scale must be finite and > 0";
+        const int64_t zp = n.get_int("zero_point", 0);
+        if (zp < 0 || zp > 255) return "zero_point must be in [0, 255]";
+        out = x;
+        return "";
+    }
     case ir_op::level_align:
         if (!(e = need_inputs(n, 1, 1)).empty() || !(e = need_rank(x, 4, 4)).empty()) return e;
         if (x[1] != 1) return "needs one channel, got " + shape_str(x);

@@ -62,6 +62,13 @@ enum class ir_op {
     level_align,
     // Multiplies by a constant. floats: factor. (Used for the calibration temperature: logits / T.)
     scale,
+    // Element-wise 8-bit fake quantisation: the tensor as an unsigned 8-bit activation would hold it,
+    //   q = clamp(round_half_even(x / scale) + zero_point, 0, 255), y = (q - zero_point) * scale (in float32).
+    // floats: scale (finite, > 0). ints: zero_point (0..255). Exported as ONNX QuantizeLinear + DequantizeLinear
+    // (uint8), which ONNX Runtime fuses with the convolutions on either side into integer kernels (QLinearConv).
+    // Gradient: straight through (identity), so a graph holding it can still be fine-tuned.
+    // `genrescope quantize --activations` inserts it into a trained graph (act_quant.h).
+    quantize,
     // [N,K] -> [N,K], softmax over axis 1. The graph's output node (or sigmoid, above).
     softmax,
 };

@@ -112,6 +112,13 @@ struct graph_builder {
         for (int64_t d : dims) t->add_dims(d);
         for (int64_t v : data) t->add_int64_data(v);
     }
+    void init_uint8(const std::string& name, uint8_t value) {  // a scalar
+        claim(name);
+        onnx::TensorProto* t = graph->add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::UINT8);
+        t->set_raw_data(std::string(1, static_cast<char>(value)));
+    }
 };
 
 // Exports a GRU or LSTM node: reordered W/R/B initializers, the RNN op, Y_h [D,N,H] -> [N,D*H].
@@ -199,6 +206,16 @@ void export_node(graph_builder& b, const ir_node& n, const ir_weights& w, const 
         b.init_float(lo, {}, &zero);
         b.init_float(hi, {}, &six);
         b.node("Clip", n.name, {in[0], lo, hi}, {y});
+        break;
+    }
+    case ir_op::quantize: {
+        // ref: ONNX QuantizeLinear / DequantizeLinear (opset 13): a uint8 zero point makes the stored type uint8
+        const std::string s = n.name + "/scale", zp = n.name + "/zero_point", q = n.name + "/q";
+        const float scale = static_cast<float>(n.get_float("scale", 1.0));
+        b.init_float(s, {}, &scale);
+        b.init_uint8(zp, static_cast<uint8_t>(n.get_int("zero_point", 0)));
+        b.node("QuantizeLinear", n.name + "/quantize", {in[0], s, zp}, {q});
+        b.node("DequantizeLinear", n.name, {q, s, zp}, {y});
         break;
     }
     case ir_op::elu: attr_float(b.node("Elu", n.name, {in[0]}, {y}), "alpha", static_cast<float>(n.get_float("alpha", 1.0))); break;

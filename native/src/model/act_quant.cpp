@@ -1,0 +1,87 @@
+// act_quant.cpp: choosing the uint8 activations of a graph and inserting their quantize nodes (act_quant.h).
+#include "model/act_quant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace gs {
+
+std::string choose_activation_tensors(const ir_graph& g, int64_t min_channels, std::string& from,
+                                      std::vector<std::string>& tensors) {
+    from.clear();
+    tensors.clear();
+    if (min_channels < 1 || min_channels > 65536) return "min_channels must be in [1, 65536]";
+    std::map<std::string, std::vector<int64_t>> shapes;
+    const std::string err = ir_infer_shapes(g, 1, shapes);
+    if (!err.empty()) return err;
+    for (const ir_node& n : g.nodes) {
+        if (n.op != ir_op::conv2d || n.get_int("groups", 1) != 1) continue;
+        if (shapes.at(n.inputs[0])[1] >= min_channels) {
+            from = n.inputs[0];
+            break;
+        }
+    }
+    if (from.empty()) return "no convolution (groups 1) has >= " + std::to_string(min_channels) + " input channels";
+    std::map<std::string, const ir_node*> producer;
+    for (const ir_node& n : g.nodes) producer[n.output] = &n;
+    tensors.push_back(from);
+    for (size_t i : ir_nodes_after(g, from)) {
+        const ir_node& n = g.nodes[i];
+        if (n.op != ir_op::relu && n.op != ir_op::relu6) continue;
+        auto it = producer.find(n.inputs[0]);
+        if (it != producer.end() && it->second->op == ir_op::conv2d && n.output != from) tensors.push_back(n.output);
+    }
+    return "";
+}
+
+void act_grid(const act_range& r, float& scale, int64_t& zero_point) {
+    const double lo = std::min(0.0, r.lo), hi = std::max(0.0, r.hi);
+    scale = static_cast<float>((hi - lo) / 255.0);
+    if (!(scale > 0.0f) || !std::isfinite(scale)) scale = 1.0f / 255.0f;
+    zero_point = std::clamp<int64_t>(static_cast<int64_t>(std::nearbyint(-lo / scale)), 0, 255);
+}
+
+std::string insert_activation_quantizers(ir_graph& g, const std::map<std::string, act_range>& ranges) {
+    std::set<std::string> names;
+    for (const ir_node& n : g.nodes) {
+        names.insert(n.name);
+        names.insert(n.output);
+    }
+    for (const auto& [t, r] : ranges) {
+        if (t != g.input && !names.count(t)) return "no tensor '" + t + "' in the graph";
+        if (names.count(t + "_quant")) return "'" + t + "_quant' is already in the graph";
+        if (!(std::isfinite(r.lo) && std::isfinite(r.hi))) return "tensor '" + t + "': its range is not finite";
+    }
+    std::vector<ir_node> out;
+    out.reserve(g.nodes.size() + ranges.size());
+    std::map<std::string, std::string> renamed;  // float tensor -> its quantised copy, for the nodes after it
+    auto add_quantizer = [&](const std::string& t) {
+        ir_node q;
+        q.name = q.output = t + "_quant";
+        q.op = ir_op::quantize;
+        q.inputs = {t};
+        float scale = 0.0f;
+        int64_t zp = 0;
+        act_grid(ranges.at(t), scale, zp);
+        q.floats["scale"] = scale;
+        q.ints["zero_point"] = zp;
+        out.push_back(q);
+        renamed[t] = q.output;
+    };
+    if (ranges.count(g.input)) add_quantizer(g.input);
+    for (ir_node n : g.nodes) {
+        if (n.op == ir_op::quantize && ranges.count(n.inputs[0])) return "tensor '" + n.inputs[0] + "' is already quantised";
+        for (std::string& i : n.inputs) {
+            auto it = renamed.find(i);
+            if (it != renamed.end()) i = it->second;
+        }
+        out.push_back(n);
+        if (ranges.count(n.output)) add_quantizer(n.output);
+    }
+    g.nodes = std::move(out);
+    std::map<std::string, std::vector<int64_t>> shapes;
+    return ir_infer_shapes(g, 1, shapes);
+}
+
+}  // namespace gs
