@@ -31,7 +31,7 @@ namespace {
 const char* kQuantizeUsage =
     "usage: genrescope quantize IN.onnx --out OUT.onnx [--min-elements N]\n"
     "                           [--activations DIR [--calibration-files N] [--calibration-windows N]\n"
-    "                            [--activation-min-channels N] [--calibration-percentile P]]\n"
+    "                            [--activation-min-channels N] [--calibration-percentile P] [--equalize 0|1]]\n"
     "  Stores every Conv/Gemm/MatMul weight of at least N (1024) values as int8 with one scale per output channel\n"
     "  (symmetric: scale = max|w| / 127, zero point 0, rounded half to even; a channel already on the int8 grid of\n"
     "  its whole tensor keeps that grid exactly) behind an ONNX DequantizeLinear node; biases, batch-norm\n"
@@ -43,7 +43,11 @@ const char* kQuantizeUsage =
     "  ONNX Runtime Web). Ranges: min/max over windows of audio files under DIR (N files (64) spread over the\n"
     "  sorted list, N windows (16) spread over each): the P-th percentile (99.9; 50..100) of each tensor's values,\n"
     "  larger ones saturate (100: the maximum; on YAMNet that coarsens every step and changes the top class of\n"
-    "  1 window in 5, 99.9: 1 in 15; docs/RESULTS.md). The card gets the graph and an \"activations\"\n"
+    "  1 window in 5, 99.9: 1 in 15; docs/RESULTS.md). --equalize 1 (default) first rescales the channels of each\n"
+    "  convolution -> ReLU -> depthwise convolution chain so that they span the same range (the float model computes\n"
+    "  the same function; act_quant.h); --bias-correction 1 (default) then moves each quantised convolution's bias\n"
+    "  so that its outputs' channel means match the float model's on the windows. The card gets the graph and an\n"
+    "  \"activations\"\n"
     "  entry with how much the probabilities moved on those windows.\n";
 
 constexpr uint64_t kMaxModelBytes = uint64_t(1) << 30;  // as model_loader
@@ -91,7 +95,8 @@ std::string verify(const std::string& bytes, const ir_graph& g, const ir_weights
 // --activations: the tensors (act_quant.h), their ranges on windows of the files under `dir`, the quantised
 // graph in `graph`, and the card's "activations" entry in `act`. Returns "" or an error.
 std::string quantize_activations(loaded_model& m, const std::string& dir, int max_files, int per_file,
-                                 int min_channels, double percentile, ir_graph& graph, json_value& act) {
+                                 int min_channels, double percentile, bool equalize, bool bias_correction,
+                                 ir_graph& graph, ir_weights& weights, json_value& act) {
     for (const ir_node& n : m.graph.nodes) {
         if (n.op == ir_op::quantize) return "the model's activations are already quantised";
     }
@@ -102,11 +107,33 @@ std::string quantize_activations(loaded_model& m, const std::string& dir, int ma
     calibration_windows w;
     if (!(e = collect_calibration_windows(m.card, {dir}, max_files, per_file, w)).empty()) return "--activations " + dir + ": " + e;
     for (const std::string& skip : w.skipped) std::fprintf(stderr, "genrescope quantize: skipped %s\n", skip.c_str());
+    // Equalise first (the float graph computes the same function after it), then measure the ranges on it.
+    ir_module source = m.module;
+    int equalised = 0;
+    if (equalize) {
+        std::vector<equalize_pair> pairs;
+        std::vector<std::string> relus;
+        for (const equalize_pair& p : equalizable_pairs(m.graph)) {
+            if (std::find(tensors.begin(), tensors.end(), p.relu) == tensors.end()) continue;
+            pairs.push_back(p);
+            relus.push_back(p.relu);
+        }
+        std::map<std::string, std::vector<double>> maxima;
+        if (!(e = channel_maxima(m.module, m.graph, w, relus, maxima)).empty()) return e;
+        for (const equalize_pair& p : pairs) {
+            if (!(e = equalize_pair_weights(m.graph, p, maxima.at(p.relu), weights)).empty()) return e;
+            ++equalised;
+        }
+        source = nullptr;
+        if (!(e = make_module(m.graph, weights, source)).empty()) return e;
+    }
     std::map<std::string, act_range> ranges;
-    if (!(e = activation_ranges(m.module, m.graph, w, tensors, percentile, ranges)).empty()) return e;
+    if (!(e = activation_ranges(source, m.graph, w, tensors, percentile, ranges)).empty()) return e;
     if (!(e = insert_activation_quantizers(graph, ranges)).empty()) return e;
+    int corrected = 0;
+    if (bias_correction && !(e = correct_biases(source, graph, w, weights, corrected)).empty()) return e;
     ir_module quantised = nullptr;
-    if (!(e = make_module(graph, m.module->weights(), quantised)).empty()) return e;
+    if (!(e = make_module(graph, weights, quantised)).empty()) return e;
     quantization_effect fx;
     if (!(e = compare_outputs(m.module, quantised, graph, w, fx)).empty()) return e;
     act.set("storage", "uint8 per tensor (scale = (max - min) / 255 with min <= 0 <= max, zero point round(-min / "
@@ -114,6 +141,8 @@ std::string quantize_activations(loaded_model& m, const std::string& dir, int ma
     act.set("from", from);
     act.set("min_channels", static_cast<long long>(min_channels));
     act.set("tensors", static_cast<long long>(tensors.size()));
+    act.set("equalised_layer_pairs", static_cast<long long>(equalised));  // act_quant.h: equalize_pair
+    act.set("bias_corrected_layers", static_cast<long long>(corrected));  // quantize_activations.h
     json_value cal = json_value::object();
     cal.set("files", static_cast<long long>(w.files.size()));
     cal.set("files_skipped", static_cast<long long>(w.skipped.size()));
@@ -130,9 +159,9 @@ std::string quantize_activations(loaded_model& m, const std::string& dir, int ma
     fxj.set("mean_abs_probability_change", fx.mean_abs_change);
     fxj.set("top_class_agreement", fx.top_agreement);
     act.set("change_on_calibration_windows", fxj);
-    std::printf("activations: %zu tensors uint8 from '%s' on; calibration %zu files (%zu skipped), %lld windows; on "
+    std::printf("activations: %d layer pairs equalised, %d biases corrected; %zu tensors uint8 from '%s' on; calibration %zu files (%zu skipped), %lld windows; on "
                 "them the probabilities moved by at most %.4g (mean %.3g), top class the same for %.2f%%\n",
-                tensors.size(), from.c_str(), w.files.size(), w.skipped.size(), static_cast<long long>(w.n),
+                equalised, corrected, tensors.size(), from.c_str(), w.files.size(), w.skipped.size(), static_cast<long long>(w.n),
                 fx.max_abs_change, fx.mean_abs_change, 100.0 * fx.top_agreement);
     return "";
 }
@@ -142,7 +171,7 @@ std::string quantize_activations(loaded_model& m, const std::string& dir, int ma
 int cmd_quantize(int argc, char** argv) {
     cli_args a(argc, argv, 0,
                {"out", "min-elements", "activations", "calibration-files", "calibration-windows",
-                "activation-min-channels", "calibration-percentile"},
+                "activation-min-channels", "calibration-percentile", "equalize", "bias-correction"},
                {"help"});
     if (a.has("help")) {
         std::fputs(kQuantizeUsage, stdout);
@@ -154,6 +183,8 @@ int cmd_quantize(int argc, char** argv) {
     const int calibration_windows_per_file = a.get_int("calibration-windows", 16, 1, 4096);
     const int min_channels = a.get_int("activation-min-channels", 128, 1, 65536);
     const double percentile = a.get_double("calibration-percentile", 99.9, 50.0, 100.0);
+    const bool equalize = a.get_int("equalize", 1, 0, 1) == 1;
+    const bool bias_correction = a.get_int("bias-correction", 1, 0, 1) == 1;
     if (!a.error().empty() || a.positional().size() != 1 || !a.has("out")) {
         std::fprintf(stderr, "genrescope quantize: %s\n%s", a.error().empty() ? "needs IN.onnx --out OUT.onnx" : a.error().c_str(),
                      kQuantizeUsage);
@@ -182,13 +213,13 @@ int cmd_quantize(int argc, char** argv) {
         std::fprintf(stderr, "genrescope quantize: %s\n", e.c_str());
         return kExitFailure;
     }
-    const ir_weights weights = m.module->weights();
+    ir_weights weights = m.module->weights();
     ir_graph graph = m.graph;
     std::string source = bytes;  // the float-activation model whose weights become int8
     json_value act = json_value::object();
     if (a.has("activations") && !(e = quantize_activations(m, a.get("activations"), calibration_files,
                                                           calibration_windows_per_file, min_channels, percentile,
-                                                          graph, act))
+                                                          equalize, bias_correction, graph, weights, act))
                                      .empty()) {
         std::fprintf(stderr, "genrescope quantize: %s\n", e.c_str());
         return kExitFailure;

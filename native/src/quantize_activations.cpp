@@ -148,6 +148,89 @@ std::string activation_ranges(ir_module& m, const ir_graph& g, const calibration
     return "";
 }
 
+std::string channel_maxima(ir_module& m, const ir_graph& g, const calibration_windows& w,
+                           const std::vector<std::string>& tensors, std::map<std::string, std::vector<double>>& out) {
+    out.clear();
+    std::string err;
+    try {
+        torch::NoGradGuard no_grad;
+        for_each_batch(w, g, [&](const torch::Tensor& x, int64_t) {
+            if (!err.empty()) return;
+            const std::map<std::string, torch::Tensor> all = m->forward_all(x);
+            for (const std::string& name : tensors) {
+                auto it = all.find(name);
+                if (it == all.end() || it->second.dim() < 2) {
+                    err = "the graph computes no tensor '" + name + "' with channels";
+                    return;
+                }
+                std::vector<int64_t> dims;
+                for (int64_t d = 0; d < it->second.dim(); ++d) {
+                    if (d != 1) dims.push_back(d);
+                }
+                const torch::Tensor mx = it->second.amax(dims).clamp_min(0.0).to(torch::kFloat64).contiguous();
+                std::vector<double>& o = out[name];
+                o.resize(static_cast<size_t>(mx.numel()), 0.0);
+                for (size_t c = 0; c < o.size(); ++c) o[c] = std::max(o[c], mx.data_ptr<double>()[c]);
+            }
+        });
+    } catch (const std::exception& e) {
+        return std::string("the model failed: ") + e.what();
+    }
+    return err;
+}
+
+std::string correct_biases(ir_module& f, const ir_graph& q, const calibration_windows& win, ir_weights& w,
+                           int& corrected) {
+    corrected = 0;
+    std::map<std::string, const ir_node*> producer;
+    for (const ir_node& n : q.nodes) producer[n.output] = &n;
+    std::vector<const ir_node*> convs;
+    for (const ir_node& n : q.nodes) {
+        auto it = producer.find(n.inputs.empty() ? "" : n.inputs[0]);
+        if (n.op == ir_op::conv2d && it != producer.end() && it->second->op == ir_op::quantize) convs.push_back(&n);
+    }
+    // Per-channel sums of a [N, C, ...] tensor, added up over the batches in double (every window weighs the same).
+    auto add_means = [](const torch::Tensor& t, std::vector<double>& sum) {
+        std::vector<int64_t> dims;
+        for (int64_t d = 0; d < t.dim(); ++d) {
+            if (d != 1) dims.push_back(d);
+        }
+        const torch::Tensor m = t.to(torch::kFloat64).sum(dims).contiguous();
+        sum.resize(static_cast<size_t>(m.numel()), 0.0);
+        for (size_t c = 0; c < sum.size(); ++c) sum[c] += m.data_ptr<double>()[c];
+    };
+    try {
+        torch::NoGradGuard no_grad;
+        std::map<std::string, std::vector<double>> float_mean;  // conv output -> per-channel sum
+        std::map<std::string, double> per_channel;              // conv output -> values per channel
+        for_each_batch(win, q, [&](const torch::Tensor& x, int64_t) {
+            const std::map<std::string, torch::Tensor> all = f->forward_all(x);
+            for (const ir_node* c : convs) {
+                const torch::Tensor& t = all.at(c->output);
+                add_means(t, float_mean[c->output]);
+                per_channel[c->output] += static_cast<double>(t.numel() / t.size(1));
+            }
+        });
+        for (const ir_node* c : convs) {
+            ir_module qm = nullptr;
+            const std::string e = make_module(q, w, qm);
+            if (!e.empty()) return e;
+            std::vector<double> qsum;
+            for_each_batch(win, q, [&](const torch::Tensor& x, int64_t) { add_means(qm->forward_to(x, c->output), qsum); });
+            std::vector<float>& bias = w.at(c->name + ".bias");
+            const std::vector<double>& fsum = float_mean.at(c->output);
+            if (qsum.size() != bias.size() || fsum.size() != bias.size()) return "channel count of '" + c->name + "'";
+            for (size_t k = 0; k < bias.size(); ++k) {
+                bias[k] = static_cast<float>(bias[k] - (qsum[k] - fsum[k]) / per_channel.at(c->output));
+            }
+            ++corrected;
+        }
+    } catch (const std::exception& e) {
+        return std::string("the model failed: ") + e.what();
+    }
+    return "";
+}
+
 std::string compare_outputs(ir_module& before, ir_module& after, const ir_graph& g, const calibration_windows& w,
                             quantization_effect& out) {
     out = quantization_effect{};

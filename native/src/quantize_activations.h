@@ -35,6 +35,19 @@ std::string activation_ranges(ir_module& m, const ir_graph& g, const calibration
                               const std::vector<std::string>& tensors, double percentile,
                               std::map<std::string, act_range>& out);
 
+// The largest value of each channel (axis 1) of every tensor in `tensors` over all windows (at least 0).
+std::string channel_maxima(ir_module& m, const ir_graph& g, const calibration_windows& w,
+                           const std::vector<std::string>& tensors, std::map<std::string, std::vector<double>>& out);
+
+// Empirical bias correction. ref: Nagel et al. 2019, section 4.2 (quantisation shifts the mean of a layer's
+// output; the shift is subtracted from its bias). For every conv2d of `q` (the quantised graph) that reads a
+// quantize node, in graph order: the mean over the windows (and positions) of each output channel under `q` with
+// the weights so far, against the same mean under the float graph `f` (weights `float_w`); the difference leaves
+// that convolution's bias in `w` (the quantised graph's weights). Later layers are measured with the earlier
+// ones corrected. `corrected` gets the number of convolutions changed. Returns "" or an error.
+std::string correct_biases(ir_module& f, const ir_graph& q, const calibration_windows& win, ir_weights& w,
+                           int& corrected);
+
 // How the quantised graph's probabilities differ from the float graph's on the same windows.
 struct quantization_effect {
     int64_t windows = 0;

@@ -145,4 +145,50 @@ TEST(ActQuant, InsertedNodesFeedEveryLaterConsumerAndSurviveJsonAndOnnx) {
     EXPECT_EQ(gs::import_onnx_weights(bytes, g, w), "");
 }
 
+TEST(ActQuant, EqualisationKeepsTheFunctionAndEvensTheChannels) {
+    const ir_graph g = mobile_graph();
+    const std::vector<gs::equalize_pair> pairs = gs::equalizable_pairs(g);
+    ASSERT_EQ(pairs.size(), 1u);  // conv -> relu -> depthwise; the 1x1 convs feed no depthwise conv
+    EXPECT_EQ(pairs[0].a, "conv0");
+    EXPECT_EQ(pairs[0].relu, "relu1");
+    EXPECT_EQ(pairs[0].b, "conv2");
+    gs::ir_weights w = gs_test::random_weights(g, 21);
+    // Make the channels' ranges differ a lot: channel c's weights and bias scaled by 3^c.
+    const size_t per = w.at("conv0.weight").size() / 8;
+    for (size_t c = 0; c < 8; ++c) {
+        for (size_t k = 0; k < per; ++k) w.at("conv0.weight")[c * per + k] *= std::pow(3.0f, float(c));
+        w.at("conv0.bias")[c] *= std::pow(3.0f, float(c));
+    }
+    const int64_t batch = 3;
+    const std::vector<float> x = gs_test::random_input(batch * g.n_bins * g.n_frames, 22);
+    std::map<std::string, std::vector<float>> before, after;
+    ASSERT_EQ(gs::ir_reference_forward(g, w, x, batch, before), "");
+    // Per-channel maxima of relu1_out [3, 8, 8, 10].
+    auto maxima = [&](const std::vector<float>& t) {
+        std::vector<double> m(8, 0.0);
+        for (size_t i = 0; i < t.size(); ++i) m[(i / 80) % 8] = std::max(m[(i / 80) % 8], double(t[i]));
+        return m;
+    };
+    const std::vector<double> m0 = maxima(before.at("relu1_out"));
+    ASSERT_GT(*std::max_element(m0.begin(), m0.end()), 50.0 * *std::min_element(m0.begin(), m0.end()));
+    ASSERT_EQ(gs::equalize_pair_weights(g, pairs[0], m0, w), "");
+    ASSERT_EQ(gs::ir_reference_forward(g, w, x, batch, after), "");
+    const std::vector<double> m1 = maxima(after.at("relu1_out"));
+    const double top = *std::max_element(m0.begin(), m0.end());
+    for (double v : m1) EXPECT_NEAR(v, top, 1e-4 * top);
+    for (const std::string& t : {std::string("relu3_out"), g.output}) {
+        double d = 0.0, scale = 0.0;
+        for (size_t i = 0; i < before.at(t).size(); ++i) {
+            d = std::max(d, double(std::fabs(before.at(t)[i] - after.at(t)[i])));
+            scale = std::max(scale, double(std::fabs(before.at(t)[i])));
+        }
+        EXPECT_LE(d, 1e-5 * std::max(1.0, scale)) << t;
+    }
+    // A relu6 between the two does not commute with scaling: no pair.
+    gs_test::test_builder b(8, 10, 3);
+    std::string y = b.relu6(b.conv(b.input(), 4, 3, 3, 1, 1, 1, 1));
+    y = b.relu(b.conv(y, 4, 3, 3, 1, 1, 1, 1, 4));
+    EXPECT_TRUE(gs::equalizable_pairs(b.finish(b.linear(b.global_pool(y, false), 3))).empty());
+}
+
 }  // namespace

@@ -11,6 +11,8 @@
 #include "../native/ir_test_graphs.h"
 #include "model/ir_reference.h"
 #include "model/ir_torch.h"
+#include "model/model_loader.h"
+#include "quantize_activations.h"
 
 namespace {
 
@@ -78,6 +80,52 @@ TEST(ActQuantTorch, GradientIsStraightThrough) {
     // The values are still the quantised ones.
     const torch::Tensor steps = y.detach() / 0.0125;
     EXPECT_TRUE(torch::allclose(steps, steps.round(), 0.0, 1e-3));
+}
+
+// After bias correction each quantised convolution's output channels have the float graph's means on the
+// calibration windows (the shift that coarse steps and saturation cause is gone), and it is closer to the float
+// graph than before. A grid that saturates at 0.51 on purpose, so that the shift is visible.
+TEST(ActQuantTorch, BiasCorrectionRestoresTheChannelMeans) {
+    gs_test::test_builder b(6, 8, 3);
+    std::string x = b.relu(b.conv(b.input(), 6, 3, 3, 1, 1, 1, 1));
+    auto quantize = [&](const std::string& t, double scale) {
+        gs::ir_node q;
+        q.name = q.output = t + "_quant";
+        q.op = gs::ir_op::quantize;
+        q.inputs = {t};
+        q.floats["scale"] = scale;
+        b.g.nodes.push_back(q);
+        b.shape[q.output] = b.shape.at(t);
+        return q.output;
+    };
+    const std::string conv = b.conv(quantize(x, 0.002), 5, 1, 1);  // saturates above 0.51
+    const gs::ir_graph q = b.finish(b.linear(b.global_pool(b.relu(conv), false), 3));
+    gs::ir_graph f = q;  // the float graph: the quantize node's input read directly
+    for (gs::ir_node& n : f.nodes) {
+        if (n.inputs.size() == 1 && n.inputs[0] == x + "_quant") n.inputs[0] = x;
+    }
+    const gs::ir_weights w0 = gs_test::random_weights(q, 31);
+    gs::calibration_windows win;
+    win.n = 40;
+    win.data = gs_test::random_input(win.n * q.n_bins * q.n_frames, 32);
+    gs::ir_module fm = nullptr, qm = nullptr;
+    ASSERT_EQ(gs::make_module(f, w0, fm), "");
+    gs::ir_weights w = w0;
+    int corrected = 0;
+    ASSERT_EQ(gs::correct_biases(fm, q, win, w, corrected), "");
+    EXPECT_EQ(corrected, 1);
+    auto channel_means = [&](gs::ir_module& m) {
+        torch::NoGradGuard no_grad;
+        const torch::Tensor in = torch::from_blob(win.data.data(), {win.n, 1, q.n_bins, q.n_frames}, torch::kFloat32);
+        return m->forward_to(in, conv).mean({0, 2, 3});
+    };
+    ASSERT_EQ(gs::make_module(q, w0, qm), "");
+    const torch::Tensor want = channel_means(fm), before = channel_means(qm);
+    ASSERT_EQ(gs::make_module(q, w, qm), "");
+    const torch::Tensor after = channel_means(qm);
+    const double d_before = (before - want).abs().max().item<double>(), d_after = (after - want).abs().max().item<double>();
+    EXPECT_GT(d_before, 1e-3);
+    EXPECT_LT(d_after, 1e-5);
 }
 
 }  // namespace

@@ -84,4 +84,61 @@ std::string insert_activation_quantizers(ir_graph& g, const std::map<std::string
     return ir_infer_shapes(g, 1, shapes);
 }
 
+std::vector<equalize_pair> equalizable_pairs(const ir_graph& g) {
+    std::map<std::string, std::vector<const ir_node*>> readers;
+    std::map<std::string, const ir_node*> producer;
+    for (const ir_node& n : g.nodes) {
+        producer[n.output] = &n;
+        for (const std::string& i : n.inputs) readers[i].push_back(&n);
+    }
+    auto is_output = [&](const std::string& t) {
+        return t == g.output || t == g.logits ||
+               std::find(g.extra_outputs.begin(), g.extra_outputs.end(), t) != g.extra_outputs.end();
+    };
+    std::vector<equalize_pair> out;
+    for (const ir_node& r : g.nodes) {
+        if (r.op != ir_op::relu) continue;
+        auto pa = producer.find(r.inputs[0]);
+        if (pa == producer.end() || pa->second->op != ir_op::conv2d) continue;
+        const ir_node& a = *pa->second;
+        if (readers[a.output].size() != 1 || readers[r.output].size() != 1 || is_output(a.output) || is_output(r.output))
+            continue;
+        const ir_node& b = *readers[r.output][0];
+        const int64_t channels = a.get_int("out_channels");
+        if (b.op != ir_op::conv2d || b.get_int("groups", 1) != channels || b.get_int("out_channels") != channels) continue;
+        out.push_back({a.name, r.name, b.name});
+    }
+    return out;
+}
+
+std::string equalize_pair_weights(const ir_graph& g, const equalize_pair& p, const std::vector<double>& channel_max,
+                                  ir_weights& w) {
+    const ir_node* a = nullptr;
+    for (const ir_node& n : g.nodes) {
+        if (n.name == p.a) a = &n;
+    }
+    if (a == nullptr) return "no node '" + p.a + "'";
+    const size_t channels = static_cast<size_t>(a->get_int("out_channels"));
+    if (channel_max.size() != channels) return p.relu + ": " + std::to_string(channel_max.size()) + " maxima for " +
+                                              std::to_string(channels) + " channels";
+    auto wa = w.find(p.a + ".weight"), ba = w.find(p.a + ".bias"), wb = w.find(p.b + ".weight");
+    if (wa == w.end() || ba == w.end() || wb == w.end()) return "missing weights of '" + p.a + "' or '" + p.b + "'";
+    if (wa->second.size() % channels || wb->second.size() % channels || ba->second.size() != channels)
+        return "weights of '" + p.a + "' / '" + p.b + "' do not split into " + std::to_string(channels) + " channels";
+    double top = 0.0;
+    for (double m : channel_max) {
+        if (!(std::isfinite(m) && m >= 0.0)) return p.relu + ": a channel maximum is not finite and >= 0";
+        top = std::max(top, m);
+    }
+    if (!(top > 0.0)) return "";  // nothing fires: nothing to equalise
+    const size_t per_a = wa->second.size() / channels, per_b = wb->second.size() / channels;
+    for (size_t c = 0; c < channels; ++c) {
+        const double s = channel_max[c] > 0.0 ? std::max(1e-4, channel_max[c] / top) : 1.0;
+        for (size_t k = 0; k < per_a; ++k) wa->second[c * per_a + k] = static_cast<float>(wa->second[c * per_a + k] / s);
+        ba->second[c] = static_cast<float>(ba->second[c] / s);
+        for (size_t k = 0; k < per_b; ++k) wb->second[c * per_b + k] = static_cast<float>(wb->second[c * per_b + k] * s);
+    }
+    return "";
+}
+
 }  // namespace gs

@@ -44,4 +44,25 @@ void act_grid(const act_range& r, float& scale, int64_t& zero_point);
 // (unknown tensor, a name already taken, a graph that already quantises that tensor).
 std::string insert_activation_quantizers(ir_graph& g, const std::map<std::string, act_range>& ranges);
 
+// Cross-layer equalisation of activation ranges. ref: Nagel et al. 2019, "Data-Free Quantization Through Weight
+// Equalization and Bias Correction", section 4.1 (ReLU(s x) = s ReLU(x) for s > 0, so a channel can be scaled
+// down in one layer and up in the next without changing what the graph computes). Here the scales come from
+// the activations: one scale per tensor fits badly when some channels span 100 times the range of others.
+struct equalize_pair {
+    std::string a;     // a conv2d whose output only `relu` reads
+    std::string relu;  // a relu (not relu6: its clip at 6 does not commute with scaling) read only by `b`
+    std::string b;     // a depthwise conv2d (groups = channels): its channel i reads only channel i
+};
+
+// Every A -> relu -> depthwise B chain of `g`, in graph order.
+std::vector<equalize_pair> equalizable_pairs(const ir_graph& g);
+
+// Scales one pair in `w` from the relu output's per-channel maxima `channel_max` (one per channel, >= 0):
+// s_c = channel_max[c] / max_c channel_max (at least 1e-4; 1 for a channel that never fires), A's weights and
+// bias for output channel c divided by s_c, B's weights for channel c multiplied by it. Afterwards every channel
+// of the relu's output spans (up to float rounding) the largest channel's range. Both layers are changed along
+// their output-channel axis only, so per-channel int8 weights stay per-channel. Returns "" or an error.
+std::string equalize_pair_weights(const ir_graph& g, const equalize_pair& p, const std::vector<double>& channel_max,
+                                  ir_weights& w);
+
 }  // namespace gs
