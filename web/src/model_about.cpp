@@ -309,6 +309,12 @@ about_section limits(const gs::json_value& j, const model_card& c) {
     }
     if (c.uncertain_below > 0)
         s.lines.push_back({0, "Says \"uncertain\" when its top genre gets less than " + percent(c.uncertain_below)});
+    const gs::json_value& act = j["activations"];  // `genrescope quantize --activations`
+    if (act.is_object() && act["from"].is_string()) {
+        s.lines.push_back({0, "Computes with 8-bit numbers from its layer '" + act["from"].as_string() +
+                              "' on (faster in the page), so its answers here can differ a little from the "
+                              "command line's for the same file"});
+    }
     for (const gs::json_value& l : j["limits"].as_array())
         if (l.is_string() && !l.as_string().empty()) s.lines.push_back({0, l.as_string()});
     return s;
