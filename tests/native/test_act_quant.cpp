@@ -96,6 +96,13 @@ TEST(ActQuant, ChoosesTensorsFromTheFirstWideUngroupedConvolution) {
     EXPECT_EQ(t.size(), 5u);
     EXPECT_NE(gs::choose_activation_tensors(g, 17, from, t), "");  // none has 17
     EXPECT_NE(gs::choose_activation_tensors(g, 0, from, t), "");
+    // Convolutions followed by ELU (Choi's compact convnet): no integer kernel possible, so none is chosen.
+    gs_test::test_builder b(8, 10, 3);
+    std::string y = b.elu(b.conv(b.input(), 8, 3, 3, 1, 1, 1, 1), 1.0);
+    y = b.elu(b.conv(y, 8, 3, 3, 1, 1, 1, 1), 1.0);
+    const std::string e = gs::choose_activation_tensors(b.finish(b.linear(b.global_pool(y, false), 3)), 8, from, t);
+    EXPECT_NE(e.find("followed by a relu"), std::string::npos) << e;
+    EXPECT_TRUE(t.empty());
 }
 
 TEST(ActQuant, InsertedNodesFeedEveryLaterConsumerAndSurviveJsonAndOnnx) {

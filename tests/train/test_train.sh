@@ -262,6 +262,10 @@ else bad "quantize --activations: exit $rc, card '$qa', top '$top0' -> '$top1', 
 "$bin" quantize "$work/bb_q/model.onnx" --out "$work/bb_q2/model.onnx" --activations "$work/data" >/dev/null 2>"$work/q.err"; rc=$?
 if [ "$rc" = 1 ] && grep -q "already quantised" "$work/q.err"; then ok "quantize --activations twice: refused"
 else bad "quantize --activations twice: exit $rc, $(head -c 300 "$work/q.err")"; fi
+"$bin" quantize "$work/bb_yamnet/model.onnx" --out "$work/bb_q3/model.onnx" --activations "$shared/clips/bad" >/dev/null 2>"$work/q.err"; rc=$?
+if [ "$rc" = 1 ] && grep -q "no calibration window: none of the" "$work/q.err" && [ ! -e "$work/bb_q3/model.onnx" ]; then
+    ok "quantize --activations on undecodable files: exit 1, nothing written"
+else bad "quantize --activations on bad files: exit $rc, $(head -c 300 "$work/q.err")"; fi
 # (d) Fine-tuning YAMNet's last block with the head (--backbone-lr): the card names the cut, the two layers and
 #     both epochs; the layers before the cut come from the cache of the embeddings; classify loads the result.
 "$bin" train --data "$work/data" --split kfold:4:0 --backbone yamnet --pretrained-dir "$shared/pretrained" --head linear \

@@ -32,7 +32,20 @@ std::string choose_activation_tensors(const ir_graph& g, int64_t min_channels, s
         auto it = producer.find(n.inputs[0]);
         if (it != producer.end() && it->second->op == ir_op::conv2d && n.output != from) tensors.push_back(n.output);
     }
-    return "";
+    // At least one convolution must read a chosen tensor and feed one through its ReLU, or nothing would run as an
+    // integer kernel (e.g. convolutions followed by ELU): the quantize nodes would only cost time.
+    const std::set<std::string> chosen(tensors.begin(), tensors.end());
+    for (const ir_node& n : g.nodes) {
+        if (n.op == ir_op::conv2d && chosen.count(n.inputs[0])) {
+            for (const ir_node& r : g.nodes) {
+                if ((r.op == ir_op::relu || r.op == ir_op::relu6) && r.inputs[0] == n.output && chosen.count(r.output))
+                    return "";
+            }
+        }
+    }
+    tensors.clear();
+    return "no convolution from '" + from + "' on is followed by a relu or relu6 (its output could not be stored as "
+           "uint8, so nothing would run on integers)";
 }
 
 void act_grid(const act_range& r, float& scale, int64_t& zero_point) {

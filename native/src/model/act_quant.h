@@ -21,7 +21,8 @@ namespace gs {
 // (groups == 1) and has at least `min_channels` input channels (1..65536); then every output of a relu or relu6
 // whose input is made by a conv2d among the nodes computed from `from` alone (ir_nodes_after). Together these are
 // the input and the output of every convolution after `from`, so each one can run as QLinearConv.
-// Returns "" or why there is none (no such convolution, shapes that do not infer).
+// Returns "" or why there is none (no such convolution, none after it followed by a ReLU: nothing would run on
+// integers, shapes that do not infer).
 std::string choose_activation_tensors(const ir_graph& g, int64_t min_channels, std::string& from,
                                       std::vector<std::string>& tensors);
 
