@@ -17,19 +17,7 @@ namespace {
 
 constexpr int64_t kBatch = 16;  // windows per forward pass (bounds activation memory)
 
-// k indices spread evenly over [0, n): the first and the last included; all of them when n <= k.
-std::vector<size_t> spread(size_t n, size_t k) {
-    std::vector<size_t> out;
-    if (n <= k) {
-        for (size_t i = 0; i < n; ++i) out.push_back(i);
-        return out;
-    }
-    if (k == 1) return {0};
-    for (size_t i = 0; i < k; ++i) out.push_back((i * (n - 1) + (k - 1) / 2) / (k - 1));
-    return out;
-}
-
-// Calls f(batch tensor [b, 1, bins, frames], first window) for consecutive batches of `w`.
+// Calls f(batch tensor [b, 1, bins, frames]) for consecutive batches of `w`.
 template <class F>
 void for_each_batch(const calibration_windows& w, const ir_graph& g, F f) {
     const int64_t seg = g.n_bins * g.n_frames;
@@ -58,7 +46,7 @@ std::string collect_calibration_windows(const model_card& card, const std::vecto
     spec.fill = card.fill;
     const int nb = card.features.n_bins();
     const size_t seg = static_cast<size_t>(nb) * static_cast<size_t>(spec.frames);
-    for (size_t i : spread(files.size(), static_cast<size_t>(max_files))) {
+    for (size_t i : spread_indices(files.size(), static_cast<size_t>(max_files))) {
         std::vector<float> feats;
         size_t n_frames = 0;
         double duration_s = 0.0;
@@ -68,7 +56,7 @@ std::string collect_calibration_windows(const model_card& card, const std::vecto
             continue;
         }
         const std::vector<size_t> starts = segment_starts(n_frames, spec);
-        for (size_t s : spread(starts.size(), static_cast<size_t>(per_file))) {
+        for (size_t s : spread_indices(starts.size(), static_cast<size_t>(per_file))) {
             out.data.resize(out.data.size() + seg);  // copy_segment writes every value
             copy_segment(feats.data(), nb, n_frames, starts[s], spec, 0.0f, out.data.data() + out.data.size() - seg);
             ++out.n;

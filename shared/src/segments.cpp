@@ -14,6 +14,18 @@ segment_spec segment_spec_from_seconds(double segment_s, double hop_s, int sampl
     return s;
 }
 
+std::vector<size_t> spread_indices(size_t n, size_t k) {
+    std::vector<size_t> out;
+    if (n <= k) {
+        for (size_t i = 0; i < n; ++i) out.push_back(i);
+        return out;
+    }
+    if (k == 1) out.push_back(0);
+    // round(i * (n - 1) / (k - 1)) in integers; the step (n - 1) / (k - 1) > 1 keeps the indices distinct.
+    for (size_t i = 0; k >= 2 && i < k; ++i) out.push_back((i * (n - 1) + (k - 1) / 2) / (k - 1));
+    return out;
+}
+
 std::vector<size_t> segment_starts(size_t n_frames, const segment_spec& spec) {
     std::vector<size_t> starts;
     if (n_frames == 0 || spec.frames < 1 || spec.hop_frames < 1) return starts;

@@ -72,6 +72,24 @@ TEST(Segments, TileRepeatsAShortTrack) {
     EXPECT_EQ(std::vector<float>(seg.begin(), seg.begin() + 5), (std::vector<float>{0, 1, 2, -1, -1}));
 }
 
+TEST(Segments, SpreadIndicesKeepTheEndsAndStayDistinct) {
+    EXPECT_EQ(gs::spread_indices(5, 8), (std::vector<size_t>{0, 1, 2, 3, 4}));  // fewer than asked: all
+    EXPECT_EQ(gs::spread_indices(10, 4), (std::vector<size_t>{0, 3, 6, 9}));
+    EXPECT_EQ(gs::spread_indices(313, 64).front(), 0u);
+    EXPECT_EQ(gs::spread_indices(313, 64).back(), 312u);
+    EXPECT_EQ(gs::spread_indices(313, 64).size(), 64u);
+    EXPECT_EQ(gs::spread_indices(7, 1), (std::vector<size_t>{0}));
+    EXPECT_TRUE(gs::spread_indices(7, 0).empty());
+    for (size_t n = 2; n < 200; n += 7) {
+        for (size_t k = 2; k < n; k += 5) {
+            const std::vector<size_t> v = gs::spread_indices(n, k);
+            ASSERT_EQ(v.size(), k);
+            EXPECT_EQ(v.back(), n - 1);
+            for (size_t i = 1; i < v.size(); ++i) EXPECT_LT(v[i - 1], v[i]) << n << " " << k;
+        }
+    }
+}
+
 TEST(Segments, FillNamesRoundTrip) {
     for (gs::segment_fill f : {gs::segment_fill::zeros, gs::segment_fill::tile}) {
         gs::segment_fill back = f == gs::segment_fill::tile ? gs::segment_fill::zeros : gs::segment_fill::tile;

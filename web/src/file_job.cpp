@@ -23,18 +23,6 @@ size_t arg_max(const std::vector<float>& v) {
     return v.empty() ? 0 : size_t(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
-std::vector<size_t> spread_windows(size_t n, size_t k) {
-    std::vector<size_t> out;
-    k = std::max<size_t>(k, 2);  // the first and the last window
-    if (n <= k) {
-        for (size_t i = 0; i < n; ++i) out.push_back(i);
-        return out;
-    }
-    // round(i * (n - 1) / (k - 1)) in integers; the step (n - 1) / (k - 1) > 1 keeps the indices distinct.
-    for (size_t i = 0; i < k; ++i) out.push_back((i * (n - 1) + (k - 1) / 2) / (k - 1));
-    return out;
-}
-
 void file_job::start(int id, std::string name, std::vector<float> source, int rate_hz, const model_card& c,
                      double decode_ms_in, double t0, size_t cap) {
     *this = file_job{};
@@ -64,7 +52,7 @@ void file_job::start(int id, std::string name, std::vector<float> source, int ra
     display.assign(size_t(card.n_bins()) * expected_frames_, 0.0f);
     starts = gs::segment_starts(expected_frames_, card.segment);
     max_windows = std::max<size_t>(2, cap);
-    analysed = spread_windows(starts.size(), max_windows);
+    analysed = gs::spread_indices(starts.size(), max_windows);  // max_windows >= 2: first and last in
     seg_probs.assign(starts.size() * card.labels.size(), 0.0f);
     seg_tags.assign(starts.size() * card.tag_labels.size(), 0.0f);
     seg_done.assign(starts.size(), 0);

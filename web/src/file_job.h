@@ -14,7 +14,7 @@ namespace gs_web {
 
 // At most this many windows (model inputs, the card's segments) of one file go through the model; a file with
 // more is analysed sparsely: this many windows spread evenly over it, the first and the last included
-// (spread_windows). Units: windows. From the page's budget of <= 2 s for a 5-minute file on the team's 2-core
+// (gs::spread_indices). Units: windows. From the page's budget of <= 2 s for a 5-minute file on the team's 2-core
 // machine (ONNX Runtime Web, WASM, one thread, no isolation): decoding the mp3, resampling and features take
 // ~1.1-1.4 s there, which leaves ~0.6 s for the model; YAMNet + a head, the costliest model per window (0.96-s
 // windows, 313 in 5 minutes), takes ~9.5 ms per window: 64 windows (61 s of audio, about two 30-s GTZAN clips,
@@ -22,10 +22,6 @@ namespace gs_web {
 // result on every machine and every run. Files of <= 64 windows (YAMNet: <= 61 s; genrescope_cnn's 3-s windows
 // at a 1.5-s hop: <= 97.5 s) are analysed completely, as before.
 constexpr size_t k_max_file_windows = 64;
-
-// Indices of k of n windows spread evenly (round(i * (n - 1) / (k - 1)), so 0 and n - 1 are always in), ascending
-// and distinct; all n when n <= k. k < 2 counts as 2.
-std::vector<size_t> spread_windows(size_t n, size_t k);
 
 // The state of a file being classified (or classified). Preparation runs in slices (step()) so the frame
 // loop keeps drawing a progress bar; inference is asked for batch by batch (next_batch / batch_done) and
@@ -80,7 +76,7 @@ public:
     std::vector<float> features;   // normalised model input, [n_bins][n_frames]
     size_t n_frames = 0;
     std::vector<size_t> starts;    // segment (window) start frames: the file's whole grid, known from the start
-    std::vector<size_t> analysed;  // the windows that go through the model (all, or spread_windows), ascending
+    std::vector<size_t> analysed;  // the windows that go through the model (all, or gs::spread_indices), ascending
     size_t max_windows = k_max_file_windows;
     std::vector<float> seg_probs;  // [n_segments][n_classes]; valid for segments marked done
     std::vector<char> seg_done;    // per segment (only analysed ones are ever done)

@@ -40,6 +40,11 @@ segment_spec segment_spec_from_seconds(double segment_s, double hop_s, int sampl
 // (padded by extract_segments). No frames: no segments.
 std::vector<size_t> segment_starts(size_t n_frames, const segment_spec& spec);
 
+// Indices of k of n items spread evenly: round(i * (n - 1) / (k - 1)) for i < k, so 0 and n - 1 are always in,
+// ascending and distinct; all n when n <= k; {0} when k == 1 < n; none when k == 0. Which windows a long file
+// analyses (the page's sparse analysis), which files and windows calibrate `genrescope quantize --activations`.
+std::vector<size_t> spread_indices(size_t n, size_t k);
+
 // The frame of a track of n_frames (>= 1) that position `pos` (>= n_frames past the end) of a segment reads under
 // segment_fill::tile: pos modulo n_frames.
 inline size_t tiled_frame(size_t pos, size_t n_frames) { return pos % n_frames; }
