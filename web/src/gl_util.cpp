@@ -1,4 +1,4 @@
-// gl_util.cpp: compiles the embedded GLSL ES bodies with a #version line prepended, and links programs.
+// gl_util.cpp: compiles the embedded GLSL ES bodies with a #version line prepended, links programs, sets texture sampling.
 #include "gl_util.h"
 
 #include "shaders.h"
@@ -55,6 +55,13 @@ GLuint build_program(const char* vertex_name, const char* fragment_name, std::st
         return 0;
     }
     return program;
+}
+
+void set_linear_clamp_sampling() {
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
 }
 
 }  // namespace gs_web

@@ -116,10 +116,7 @@ std::string create_font_texture() {
     glBindTexture(GL_TEXTURE_2D, g_r.font_texture);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
     glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, pixels);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    set_linear_clamp_sampling();
     glBindTexture(GL_TEXTURE_2D, 0);
     io.Fonts->SetTexID(reinterpret_cast<ImTextureID>(intptr_t(g_r.font_texture)));
     return "";
