@@ -31,7 +31,8 @@ namespace {
 const char* kQuantizeUsage =
     "usage: genrescope quantize IN.onnx --out OUT.onnx [--min-elements N]\n"
     "                           [--activations DIR [--calibration-files N] [--calibration-windows N]\n"
-    "                            [--activation-min-channels N] [--calibration-percentile P] [--equalize 0|1]]\n"
+    "                            [--activation-min-channels N] [--calibration-percentile P] [--equalize 0|1]\n"
+    "                            [--bias-correction 0|1]]\n"
     "  Stores every Conv/Gemm/MatMul weight of at least N (1024) values as int8 with one scale per output channel\n"
     "  (symmetric: scale = max|w| / 127, zero point 0, rounded half to even; a channel already on the int8 grid of\n"
     "  its whole tensor keeps that grid exactly) behind an ONNX DequantizeLinear node; biases, batch-norm\n"
@@ -40,15 +41,14 @@ const char* kQuantizeUsage =
     "  --activations DIR: also stores activations as uint8 (one scale and zero point per tensor; ONNX\n"
     "  QuantizeLinear + DequantizeLinear, which ONNX Runtime runs as integer convolutions), from the input of the\n"
     "  first ungrouped convolution with >= N (128) input channels on (narrower layers are faster in float in\n"
-    "  ONNX Runtime Web). Ranges: min/max over windows of audio files under DIR (N files (64) spread over the\n"
-    "  sorted list, N windows (16) spread over each): the P-th percentile (99.9; 50..100) of each tensor's values,\n"
-    "  larger ones saturate (100: the maximum; on YAMNet that coarsens every step and changes the top class of\n"
-    "  1 window in 5, 99.9: 1 in 15; docs/RESULTS.md). --equalize 1 (default) first rescales the channels of each\n"
-    "  convolution -> ReLU -> depthwise convolution chain so that they span the same range (the float model computes\n"
-    "  the same function; act_quant.h); --bias-correction 1 (default) then moves each quantised convolution's bias\n"
-    "  so that its outputs' channel means match the float model's on the windows. The card gets the graph and an\n"
-    "  \"activations\"\n"
-    "  entry with how much the probabilities moved on those windows.\n";
+    "  ONNX Runtime Web). Calibration: windows of the audio files under DIR (N files (64) spread over the sorted\n"
+    "  list, N windows (16) spread over each). Each tensor's range: the P-th percentile (99.9; 50..100) of its\n"
+    "  values, larger ones saturate (100: the maximum; on YAMNet that coarsens every step and changes the top class\n"
+    "  of 1 window in 5, 99.9: 1 in 15; docs/RESULTS.md). --equalize 1 (default) first rescales the channels of\n"
+    "  each convolution -> ReLU -> depthwise convolution chain so that they span the same range (the float model\n"
+    "  computes the same function; act_quant.h); --bias-correction 1 (default) then moves each quantised\n"
+    "  convolution's bias so that its outputs' channel means match the float model's on the windows. The card\n"
+    "  gets the graph and an \"activations\" entry with how much the probabilities moved on those windows.\n";
 
 constexpr uint64_t kMaxModelBytes = uint64_t(1) << 30;  // as model_loader
 constexpr uint64_t kMaxCardBytes = uint64_t(64) << 20;

@@ -25,7 +25,7 @@ void for_each_batch(const calibration_windows& w, const ir_graph& g, F f) {
         const int64_t b = std::min(kBatch, w.n - s0);
         torch::Tensor x = torch::from_blob(const_cast<float*>(w.data.data()) + s0 * seg, {b, 1, g.n_bins, g.n_frames},
                                            torch::kFloat32);
-        f(x, s0);
+        f(x);
     }
 }
 
@@ -79,7 +79,7 @@ std::string activation_ranges(ir_module& m, const ir_graph& g, const calibration
     try {
         torch::NoGradGuard no_grad;
         for (int pass = 0; pass < (percentile < 100.0 ? 2 : 1); ++pass) {
-            for_each_batch(w, g, [&](const torch::Tensor& x, int64_t) {
+            for_each_batch(w, g, [&](const torch::Tensor& x) {
                 if (!err.empty()) return;
                 const std::map<std::string, torch::Tensor> all = m->forward_all(x);
                 for (auto& [name, r] : out) {
@@ -108,7 +108,6 @@ std::string activation_ranges(ir_module& m, const ir_graph& g, const calibration
                     }
                     r.lo = std::min(r.lo, lo);
                     r.hi = std::max(r.hi, hi);
-                    r.count += v.numel();
                 }
             });
         }
@@ -142,7 +141,7 @@ std::string channel_maxima(ir_module& m, const ir_graph& g, const calibration_wi
     std::string err;
     try {
         torch::NoGradGuard no_grad;
-        for_each_batch(w, g, [&](const torch::Tensor& x, int64_t) {
+        for_each_batch(w, g, [&](const torch::Tensor& x) {
             if (!err.empty()) return;
             const std::map<std::string, torch::Tensor> all = m->forward_all(x);
             for (const std::string& name : tensors) {
@@ -191,7 +190,7 @@ std::string correct_biases(ir_module& f, const ir_graph& q, const calibration_wi
         torch::NoGradGuard no_grad;
         std::map<std::string, std::vector<double>> float_mean;  // conv output -> per-channel sum
         std::map<std::string, double> per_channel;              // conv output -> values per channel
-        for_each_batch(win, q, [&](const torch::Tensor& x, int64_t) {
+        for_each_batch(win, q, [&](const torch::Tensor& x) {
             const std::map<std::string, torch::Tensor> all = f->forward_all(x);
             for (const ir_node* c : convs) {
                 const torch::Tensor& t = all.at(c->output);
@@ -204,7 +203,7 @@ std::string correct_biases(ir_module& f, const ir_graph& q, const calibration_wi
             const std::string e = make_module(q, w, qm);
             if (!e.empty()) return e;
             std::vector<double> qsum;
-            for_each_batch(win, q, [&](const torch::Tensor& x, int64_t) { add_means(qm->forward_to(x, c->output), qsum); });
+            for_each_batch(win, q, [&](const torch::Tensor& x) { add_means(qm->forward_to(x, c->output), qsum); });
             std::vector<float>& bias = w.at(c->name + ".bias");
             const std::vector<double>& fsum = float_mean.at(c->output);
             if (qsum.size() != bias.size() || fsum.size() != bias.size()) return "channel count of '" + c->name + "'";
@@ -226,7 +225,7 @@ std::string compare_outputs(ir_module& before, ir_module& after, const ir_graph&
     int64_t values = 0, agree = 0;
     try {
         torch::NoGradGuard no_grad;
-        for_each_batch(w, g, [&](const torch::Tensor& x, int64_t) {
+        for_each_batch(w, g, [&](const torch::Tensor& x) {
             const torch::Tensor p0 = before->forward_to(x, g.output), p1 = after->forward_to(x, g.output);
             const torch::Tensor d = (p1 - p0).abs();
             out.max_abs_change = std::max(out.max_abs_change, d.max().item<double>());

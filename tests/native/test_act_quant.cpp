@@ -59,16 +59,16 @@ TEST(ActQuant, RefusesBadAttributes) {
 TEST(ActQuant, GridCoversTheRangeWithAnExactZero) {
     float scale = 0.0f;
     int64_t zp = -1;
-    gs::act_grid(act_range{0.0, 51.0, 10}, scale, zp);  // a ReLU's output
+    gs::act_grid(act_range{0.0, 51.0}, scale, zp);  // a ReLU's output
     EXPECT_FLOAT_EQ(scale, 0.2f);
     EXPECT_EQ(zp, 0);
-    gs::act_grid(act_range{-1.0, 3.0, 10}, scale, zp);
+    gs::act_grid(act_range{-1.0, 3.0}, scale, zp);
     EXPECT_FLOAT_EQ(scale, 4.0f / 255.0f);
     EXPECT_EQ(zp, 64);  // round(1 / (4 / 255)) = round(63.75)
-    gs::act_grid(act_range{-2.0, -1.0, 10}, scale, zp);  // all negative: the grid still holds 0 (at the top)
+    gs::act_grid(act_range{-2.0, -1.0}, scale, zp);  // all negative: the grid still holds 0 (at the top)
     EXPECT_FLOAT_EQ(scale, 2.0f / 255.0f);
     EXPECT_EQ(zp, 255);
-    gs::act_grid(act_range{0.0, 0.0, 10}, scale, zp);  // never non-zero: any positive scale
+    gs::act_grid(act_range{0.0, 0.0}, scale, zp);  // never non-zero: any positive scale
     EXPECT_GT(scale, 0.0f);
     EXPECT_EQ(zp, 0);
 }
@@ -111,7 +111,7 @@ TEST(ActQuant, InsertedNodesFeedEveryLaterConsumerAndSurviveJsonAndOnnx) {
     std::vector<std::string> t;
     ASSERT_EQ(gs::choose_activation_tensors(g, 8, from, t), "");
     std::map<std::string, act_range> ranges;
-    for (const std::string& name : t) ranges[name] = act_range{0.0, 2.0, 1};
+    for (const std::string& name : t) ranges[name] = act_range{0.0, 2.0};
     const size_t before = g.nodes.size();
     ASSERT_EQ(gs::insert_activation_quantizers(g, ranges), "");
     EXPECT_EQ(g.nodes.size(), before + t.size());

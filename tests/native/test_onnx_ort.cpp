@@ -195,7 +195,7 @@ TEST(OrtParitySingle, QuantizedActivationsAndWeights) {
     std::map<std::string, gs::act_range> ranges;
     for (const std::string& t : tensors) {
         const auto [lo, hi] = std::minmax_element(ref.at(t).begin(), ref.at(t).end());
-        ranges[t] = gs::act_range{std::min(0.0f, *lo), std::max(0.0f, *hi), 1};
+        ranges[t] = gs::act_range{std::min(0.0f, *lo), std::max(0.0f, *hi)};
     }
     ir_graph q = g;
     ASSERT_EQ(gs::insert_activation_quantizers(q, ranges), "");

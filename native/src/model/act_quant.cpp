@@ -34,14 +34,11 @@ std::string choose_activation_tensors(const ir_graph& g, int64_t min_channels, s
     }
     // At least one convolution must read a chosen tensor and feed one through its ReLU, or nothing would run as an
     // integer kernel (e.g. convolutions followed by ELU): the quantize nodes would only cost time.
+    // Every chosen tensor after `from` is a ReLU of a convolution: one whose input is chosen too is enough.
     const std::set<std::string> chosen(tensors.begin(), tensors.end());
-    for (const ir_node& n : g.nodes) {
-        if (n.op == ir_op::conv2d && chosen.count(n.inputs[0])) {
-            for (const ir_node& r : g.nodes) {
-                if ((r.op == ir_op::relu || r.op == ir_op::relu6) && r.inputs[0] == n.output && chosen.count(r.output))
-                    return "";
-            }
-        }
+    for (size_t i = 1; i < tensors.size(); ++i) {
+        const ir_node& conv = *producer.at(producer.at(tensors[i])->inputs[0]);
+        if (chosen.count(conv.inputs[0])) return "";
     }
     tensors.clear();
     return "no convolution from '" + from + "' on is followed by a relu or relu6 (its output could not be stored as "

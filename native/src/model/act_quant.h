@@ -30,7 +30,6 @@ std::string choose_activation_tensors(const ir_graph& g, int64_t min_channels, s
 struct act_range {
     double lo = 0.0;     // min(0, smallest value seen)
     double hi = 0.0;     // max(0, largest value seen)
-    int64_t count = 0;   // values seen
 };
 
 // The uint8 grid of a range: scale = (hi - lo) / 255 in float (1 / 255 for an all-zero range), zero_point =
