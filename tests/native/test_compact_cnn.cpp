@@ -443,4 +443,18 @@ TEST(KerasHdf5, AnswersFromTheReaderProcessAreChecked) {
     const uint64_t huge = gs::kHdf5MaxDatasets + 1;
     ok.append(reinterpret_cast<const char*>(&huge), sizeof huge);
     EXPECT_EQ(gs::keras_hdf5_decode_answer(ok, ds), "the reader process sent a malformed answer");
+    // A float dataset with a dimension of 0: no values follow, and it decodes as an empty dataset (fuzz_hdf5
+    // without its seed file found the null-pointer memcpy this once did).
+    std::string empty("GSH5");
+    empty.push_back(0);
+    auto u64 = [&](uint64_t v) { empty.append(reinterpret_cast<const char*>(&v), sizeof v); };
+    u64(1);  // datasets
+    u64(1);  // name length
+    empty += "w";
+    empty.push_back(1);  // float
+    u64(1);  // rank
+    u64(0);  // dim
+    ASSERT_EQ(gs::keras_hdf5_decode_answer(empty, ds), "");
+    EXPECT_TRUE(ds.at("w").values.empty());
+    EXPECT_EQ(ds.at("w").shape, std::vector<int64_t>{0});
 }

@@ -252,7 +252,8 @@ std::string keras_hdf5_decode_answer(const std::string& msg, hdf5_datasets& out)
             total += n_values;
             if (total > kHdf5MaxTotalValues || !r.bytes(static_cast<size_t>(n_values * sizeof(float)), p)) return bad;
             d.values.resize(static_cast<size_t>(n_values));
-            std::memcpy(d.values.data(), p, static_cast<size_t>(n_values * sizeof(float)));
+            // An empty dataset (a dimension of 0) has no data(): memcpy may not be given a null pointer.
+            if (n_values > 0) std::memcpy(d.values.data(), p, static_cast<size_t>(n_values * sizeof(float)));
         }
         out[name] = std::move(d);
     }
